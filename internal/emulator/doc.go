@@ -1,0 +1,96 @@
+// Package emulator runs a local AWS in process for trailguard's tests, its
+// end-to-end test and the offline `trailguard demo`: the kumo emulator
+// (github.com/sivchari/kumo) behind a small front handler of ours, reachable
+// by real aws-sdk-go-v2 clients over loopback HTTP. It must never be linked
+// into cmd/responder.
+//
+// # Why a front handler
+//
+// kumo's public API only offers kumo.NewServer, an httptest server on a random
+// port; its handler and service registry are internal. So Start runs kumo
+// that way and puts a reverse proxy of ours on a second loopback port in
+// front of it. Server.URL is the front. The front is where we add:
+//
+//   - the CloudTrail test double (see "CloudTrail test double" below);
+//   - fault injection (FailOperation, WithFault);
+//   - runtime API bookkeeping, so StartFunction can tell when a child process
+//     has started polling for invocations.
+//
+// # How kumo's self-calls reach this server
+//
+// kumo's EventBridge delivers to Lambda targets by POSTing to
+// http://localhost:$KUMO_PORT/2015-03-31/functions/<name>/invocations, and its
+// Lambda service has http://localhost:4566 compiled in. Both base URLs are
+// computed in the service packages' init functions, that is at process start,
+// before any test code can run: setting KUMO_PORT in Start is too late, and
+// binding port 4566 would collide with other test processes (go test runs
+// packages in parallel) and with a real kumo on the machine. kumo sends these
+// self-calls through an http.Client without a Transport, i.e. through
+// http.DefaultTransport. Start therefore replaces http.DefaultTransport, once
+// per process, with a clone of it whose dialer sends connections meant for
+// kumo's self-address (localhost:4566, or KUMO_HOST/KUMO_PORT as they were at
+// process start) to the front of the most recently started live Server. Every
+// other dial is untouched, and the value stays an *http.Transport so code that
+// type-asserts it keeps working. This is a process-wide side effect, accepted
+// because this package only runs in tests and in the demo.
+//
+// # Several servers in one process
+//
+// kumo registers its services as package-level singletons at init, so every
+// kumo server in a process shares one state: a trail, queue or function made
+// through one Server is visible through the next. Sequential Start/Close pairs
+// work; use unique resource names per test. Parallel Servers also work but
+// share kumo's state, and kumo's self-calls (EventBridge → Lambda) go to the
+// newest live Server; the CloudTrail test double's state is per Server.
+//
+// # CloudTrail test double
+//
+// kumo's CloudTrail serves CreateTrail, DeleteTrail, GetTrail, DescribeTrails,
+// StartLogging, StopLogging, GetTrailStatus, LookupEvents (always empty) and
+// the tag operations, and nothing else. The front answers the operations
+// trailguard needs that kumo lacks, from a small in-memory store of ours:
+//
+//   - UpdateTrail: applied to kumo's own trail by reading it (GetTrail,
+//     ListTags, GetTrailStatus), deleting it and creating it again with the
+//     changed fields, its tags, and logging restarted if it was on. kumo stays
+//     the single source of truth for trail fields, so GetTrail/DescribeTrails
+//     show the update. The swap is not atomic: a concurrent reader may briefly
+//     see TrailNotFoundException. SnsTopicName is kept by the double only.
+//   - PutEventSelectors, GetEventSelectors: classic or advanced selectors per
+//     trail ARN; a trail without stored selectors reports AWS's default (all
+//     management events, read and write). GetTrail/DescribeTrails responses
+//     are rewritten to carry HasCustomEventSelectors and SnsTopicName;
+//     CreateTrail and DeleteTrail reset the stored selectors.
+//   - CloudTrail Lake: CreateEventDataStore, GetEventDataStore,
+//     ListEventDataStores, UpdateEventDataStore, DeleteEventDataStore (to
+//     PENDING_DELETION, as AWS does), RestoreEventDataStore,
+//     StopEventDataStoreIngestion, StartEventDataStoreIngestion.
+//
+// Every other request goes to kumo unchanged.
+//
+// # Lambda
+//
+// StartFunction runs a real handler binary (aws-lambda-go's lambda.Start) as
+// a child process with AWS_LAMBDA_RUNTIME_API=<front host:port>/_runtime/<name>;
+// kumo serves the runtime API under /_runtime/{functionName}/2018-06-01/runtime/.
+// kumo only routes invocations to the runtime API once a handler has polled
+// for that function (otherwise async invokes are accepted and dropped), so
+// StartFunction waits for the first poll. kumo's Close waits for open
+// long-polls, so Server.Close stops every child first.
+//
+// # Verified kumo facts and gaps
+//
+// The tests in this package check each fact over HTTP with the real SDK; see
+// emulator_test.go. Gaps found in kumo v0.33.1:
+//
+//   - kumo's CloudTrail uses account 123456789012, while EventBridge, Lambda,
+//     SQS and SNS use 000000000000; STS GetCallerIdentity answers
+//     000000000000.
+//   - CloudTrail CreateTrail does not check that the bucket exists and ignores
+//     SnsTopicName; StopLogging and other calls emit no CloudTrail events
+//     (send them with PutCloudTrailEvent).
+//   - IAM has no AWS-managed policies (arn:aws:iam::aws:policy/AWSDenyAll is
+//     missing): use CreateDenyAllPolicy.
+//   - SNS does not enforce Subject rules.
+//   - The Lambda runtime API reports function ARNs in region "local".
+package emulator
