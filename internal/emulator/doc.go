@@ -66,6 +66,15 @@
 //     PENDING_DELETION, as AWS does), RestoreEventDataStore,
 //     StopEventDataStoreIngestion, StartEventDataStoreIngestion.
 //
+// # IAM test double
+//
+// kumo's IAM accepts AttachUserPolicy but cannot list user attachments, and
+// has no UpdateAccessKey. The front therefore records the AttachUserPolicy
+// and DetachUserPolicy calls kumo accepted and answers
+// ListAttachedUserPolicies from them, and answers UpdateAccessKey itself
+// (after checking with kumo that the user has that key), writing the new
+// status into kumo's ListAccessKeys answers.
+//
 // Every other request goes to kumo unchanged.
 //
 // # Lambda
@@ -80,17 +89,38 @@
 //
 // # Verified kumo facts and gaps
 //
-// The tests in this package check each fact over HTTP with the real SDK; see
-// emulator_test.go. Gaps found in kumo v0.33.1:
+// Checked over HTTP with the real SDK by this package's tests:
 //
-//   - kumo's CloudTrail uses account 123456789012, while EventBridge, Lambda,
-//     SQS and SNS use 000000000000; STS GetCallerIdentity answers
-//     000000000000.
-//   - CloudTrail CreateTrail does not check that the bucket exists and ignores
-//     SnsTopicName; StopLogging and other calls emit no CloudTrail events
-//     (send them with PutCloudTrailEvent).
+//   - EventBridge evaluates patterns on source, detail-type, lists of values
+//     inside detail and nested detail fields (detail.userIdentity.type); a
+//     forged source does not match. It records each match synchronously in
+//     PutEvents (DeliveredEvents) and delivers asynchronously: to an SQS
+//     target as the whole EventBridge event, to a Lambda target as an async
+//     (Event) invocation through the runtime API.
+//   - SNS delivers to SQS subscribers: wrapped in the JSON notification
+//     envelope (Type, Subject, Message, TopicArn) by default, as published with
+//     RawMessageDelivery=true.
+//   - IAM: AttachUserPolicy, CreatePolicy, CreateAccessKey, ListAccessKeys,
+//     PutRolePolicy and GetRolePolicy work. GetRolePolicy returns the document
+//     as stored, not URL-encoded as AWS does: decode tolerantly.
+//   - STS GetCallerIdentity answers account 000000000000,
+//     arn:aws:iam::000000000000:root.
+//
+// Gaps (kumo v0.33.1):
+//
+//   - No CloudTrail UpdateTrail, PutEventSelectors, GetEventSelectors or
+//     CloudTrail Lake operations; no IAM ListAttachedUserPolicies or
+//     UpdateAccessKey: doubled, see above.
+//   - kumo's CloudTrail uses account 123456789012 in trail ARNs, while the
+//     other services use 000000000000.
+//   - CloudTrail CreateTrail does not check that the bucket exists; no API
+//     call emits a CloudTrail event (send them with PutCloudTrailEvent);
+//     LookupEvents is always empty.
 //   - IAM has no AWS-managed policies (arn:aws:iam::aws:policy/AWSDenyAll is
 //     missing): use CreateDenyAllPolicy.
 //   - SNS does not enforce Subject rules.
-//   - The Lambda runtime API reports function ARNs in region "local".
+//   - The runtime API reports function ARNs in region "local".
+//   - kumo's EventBridge logs every delivery to stdout (text lines starting
+//     "time="); it cannot be silenced from outside.
+//   - kumo has no way to reset its state: see "Several servers in one process".
 package emulator

@@ -47,6 +47,7 @@ type Server struct {
 	client  *http.Client // for the double's own calls to kumo
 
 	trails *cloudTrailDouble
+	iam    *iamDouble
 	faults *faults
 	polls  *pollTracker
 
@@ -112,9 +113,11 @@ func Start(ctx context.Context, opts ...Option) (*Server, error) {
 			pr.Out.Host = pr.In.Host // kumo routes S3 virtual hosts and function URLs by Host
 		},
 		Transport: transport,
-		ErrorLog:  nil,
+		// A runtime long-poll cancelled by its stopping handler is routine.
+		ErrorHandler: func(w http.ResponseWriter, _ *http.Request, _ error) { w.WriteHeader(http.StatusBadGateway) },
 	}
 	s.trails = newCloudTrailDouble(s)
+	s.iam = newIAMDouble(s)
 
 	for _, o := range opts {
 		o(s)
@@ -190,13 +193,14 @@ func (s *Server) Close() {
 	redirectTransport.CloseIdleConnections()
 }
 
-// ServeHTTP is the front: faults first, then the CloudTrail double, then kumo.
+// ServeHTTP is the front: faults first, then the CloudTrail and IAM
+// doubles, then kumo.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if s.faults.intercept(w, r) {
 		return
 	}
 
-	if s.trails.serve(w, r) {
+	if s.trails.serve(w, r) || s.iam.serve(w, r) {
 		return
 	}
 
