@@ -4,10 +4,12 @@ import (
 	"encoding/json"
 	"sort"
 	"strings"
+
+	"github.com/trailguard/trailguard/internal/trail"
 )
 
 // DetailType is the EventBridge detail-type of CloudTrail API-call events.
-const DetailType = "AWS API Call via CloudTrail"
+const DetailType = trail.DetailType
 
 // Pattern is an EventBridge event pattern for CloudTrail API calls. It always
 // pins source and detail-type: a pattern on detail alone would also match

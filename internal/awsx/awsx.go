@@ -1,0 +1,98 @@
+// Package awsx wires the AWS SDK clients into trailguard's engine. It exists
+// so that the Lambda's main and the CLI's `respond --enforce` build the same
+// engine the same way, and so that main packages only wire.
+//
+// Clients are built once, from one aws.Config; the SDK honours the standard
+// AWS_ENDPOINT_URL (and AWS_ENDPOINT_URL_<SERVICE>) settings, which is how the
+// same binary runs against AWS, the Lambda runtime emulator and a local AWS
+// emulator.
+package awsx
+
+import (
+	"context"
+	"fmt"
+	"sync"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+
+	"github.com/trailguard/trailguard/internal/config"
+	"github.com/trailguard/trailguard/internal/notify"
+	"github.com/trailguard/trailguard/internal/respond"
+)
+
+// Clients are the SDK clients the responder uses.
+type Clients struct {
+	CloudTrail *cloudtrail.Client
+	IAM        *iam.Client
+	SNS        *sns.Client
+	STS        *sts.Client
+}
+
+// NewClients builds every client once from cfg.
+func NewClients(cfg aws.Config) Clients {
+	return Clients{
+		CloudTrail: cloudtrail.NewFromConfig(cfg),
+		IAM:        iam.NewFromConfig(cfg),
+		SNS:        sns.NewFromConfig(cfg),
+		STS:        sts.NewFromConfig(cfg),
+	}
+}
+
+// CallerIdentityAPI is the part of STS used to find the responder's own role.
+type CallerIdentityAPI interface {
+	GetCallerIdentity(context.Context, *sts.GetCallerIdentityInput, ...func(*sts.Options)) (*sts.GetCallerIdentityOutput, error)
+}
+
+// ResolveSelf fills in the responder's own role ARN from STS when the
+// settings do not name it: the responder must never contain itself.
+func ResolveSelf(ctx context.Context, s config.Settings, api CallerIdentityAPI) (config.Settings, error) {
+	if !s.NeedsSelf() {
+		return s, nil
+	}
+	out, err := api.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+	if err != nil {
+		return s, fmt.Errorf("find own role (set %s to skip this call): %w", config.EnvSelfRoleARN, err)
+	}
+	s.SelfRoleARN = aws.ToString(out.Arn)
+	return s, nil
+}
+
+// AliasAPI is the part of IAM used to name the account in alerts.
+type AliasAPI interface {
+	ListAccountAliases(context.Context, *iam.ListAccountAliasesInput, ...func(*iam.Options)) (*iam.ListAccountAliasesOutput, error)
+}
+
+// AccountAlias returns a function that looks the account alias up once, on
+// first use (not at start-up, to keep cold starts short), and remembers it.
+// A failed lookup yields "" and is retried on a later call.
+func AccountAlias(api AliasAPI) func(context.Context) string {
+	var mu sync.Mutex
+	var alias string
+	var known bool
+	return func(ctx context.Context) string {
+		mu.Lock()
+		defer mu.Unlock()
+		if known {
+			return alias
+		}
+		out, err := api.ListAccountAliases(ctx, &iam.ListAccountAliasesInput{})
+		if err != nil {
+			return ""
+		}
+		known = true
+		if len(out.AccountAliases) > 0 {
+			alias = out.AccountAliases[0]
+		}
+		return alias
+	}
+}
+
+// NewEngine builds the engine from settings and clients.
+func NewEngine(s config.Settings, c Clients, opts ...respond.Option) *respond.Engine {
+	opts = append([]respond.Option{respond.WithAccountAlias(AccountAlias(c.IAM))}, opts...)
+	return respond.New(s, c.CloudTrail, c.IAM, notify.SNS{Client: c.SNS, TopicARN: s.TopicARN}, opts...)
+}

@@ -1,0 +1,199 @@
+// Package config reads and validates the responder's settings, the contract
+// between the deployed infrastructure and the Lambda (see the README's
+// settings table).
+//
+// Settings are checked completely at start-up: a responder with half a
+// configuration (no topic to alert, an allow list it cannot parse, a baseline
+// it cannot restore) must refuse to start with a message that names the
+// setting, rather than act on a guess at the first tamper event.
+package config
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/trailguard/trailguard/internal/trail"
+)
+
+// Names of the environment variables (the settings contract).
+const (
+	EnvTopicARN            = "TRAILGUARD_TOPIC_ARN"
+	EnvMode                = "TRAILGUARD_MODE"
+	EnvQuarantinePolicyARN = "TRAILGUARD_QUARANTINE_POLICY_ARN"
+	EnvAllow               = "TRAILGUARD_ALLOW"
+	EnvSelfRoleARN         = "TRAILGUARD_SELF_ROLE_ARN"
+	EnvTrails              = "TRAILGUARD_TRAILS"
+)
+
+// DefaultQuarantinePolicyARN is AWS's managed deny-everything policy.
+const DefaultQuarantinePolicyARN = "arn:aws:iam::aws:policy/AWSDenyAll"
+
+// Mode says whether the responder changes anything.
+type Mode string
+
+// Modes.
+const (
+	// Enforce restores, contains and notifies.
+	Enforce Mode = "enforce"
+	// DryRun plans, logs and notifies, and changes nothing.
+	DryRun Mode = "dry-run"
+)
+
+// Settings are the responder's validated settings.
+type Settings struct {
+	TopicARN            string
+	Mode                Mode
+	QuarantinePolicyARN string
+	// Allow holds principal ARNs or globs (* and ?) never contained.
+	Allow []string
+	// SelfRoleARN is the responder's own role (or assumed-role) ARN; empty
+	// until resolved, see NeedsSelf.
+	SelfRoleARN string
+	// Trails are the protected trails' baselines.
+	Trails []trail.Config
+}
+
+// Load reads the settings through getenv (os.Getenv in production) and
+// validates them. Every problem found is reported, not only the first.
+func Load(getenv func(string) string) (Settings, error) {
+	var errs []error
+	s := Settings{
+		TopicARN:            strings.TrimSpace(getenv(EnvTopicARN)),
+		Mode:                Mode(strings.TrimSpace(getenv(EnvMode))),
+		QuarantinePolicyARN: strings.TrimSpace(getenv(EnvQuarantinePolicyARN)),
+		SelfRoleARN:         strings.TrimSpace(getenv(EnvSelfRoleARN)),
+	}
+
+	switch a, ok := trail.ParseARN(s.TopicARN); {
+	case s.TopicARN == "":
+		errs = append(errs, fmt.Errorf("%s is required: the SNS topic that receives alerts", EnvTopicARN))
+	case !ok || a.Service != "sns" || a.Region == "" || a.Account == "" || a.Resource == "":
+		errs = append(errs, fmt.Errorf("%s: %q is not an SNS topic ARN", EnvTopicARN, s.TopicARN))
+	}
+
+	switch s.Mode {
+	case "":
+		s.Mode = Enforce
+	case Enforce, DryRun:
+	default:
+		errs = append(errs, fmt.Errorf("%s: %q is neither %q nor %q", EnvMode, s.Mode, Enforce, DryRun))
+	}
+
+	if s.QuarantinePolicyARN == "" {
+		s.QuarantinePolicyARN = DefaultQuarantinePolicyARN
+	} else if a, ok := trail.ParseARN(s.QuarantinePolicyARN); !ok || a.Service != "iam" || !strings.HasPrefix(a.Resource, "policy/") {
+		errs = append(errs, fmt.Errorf("%s: %q is not an IAM managed policy ARN", EnvQuarantinePolicyARN, s.QuarantinePolicyARN))
+	}
+
+	for _, p := range strings.Split(getenv(EnvAllow), ",") {
+		p = strings.TrimSpace(p)
+		if p == "" {
+			continue
+		}
+		if !strings.HasPrefix(p, "arn:") && p != "*" {
+			errs = append(errs, fmt.Errorf("%s: %q is not a principal ARN or ARN glob", EnvAllow, p))
+			continue
+		}
+		if p == "*" {
+			errs = append(errs, fmt.Errorf("%s: %q would exempt every principal; use %s=%s instead", EnvAllow, p, EnvMode, DryRun))
+			continue
+		}
+		s.Allow = append(s.Allow, p)
+	}
+
+	if s.SelfRoleARN != "" {
+		if trail.RoleName(s.SelfRoleARN) == "" {
+			errs = append(errs, fmt.Errorf("%s: %q is not a role or assumed-role ARN", EnvSelfRoleARN, s.SelfRoleARN))
+		}
+	}
+
+	if raw := strings.TrimSpace(getenv(EnvTrails)); raw != "" {
+		dec := json.NewDecoder(strings.NewReader(raw))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&s.Trails); err != nil {
+			errs = append(errs, fmt.Errorf("%s: not a JSON list of trail baselines: %w", EnvTrails, err))
+		} else {
+			seen := map[string]bool{}
+			for i, t := range s.Trails {
+				if err := t.Validate(); err != nil {
+					errs = append(errs, fmt.Errorf("%s[%d]: %w", EnvTrails, i, err))
+					continue
+				}
+				name := trail.ParseTrailRef(t.Name).Name
+				if seen[name] {
+					errs = append(errs, fmt.Errorf("%s[%d]: trail %q is listed twice", EnvTrails, i, name))
+				}
+				seen[name] = true
+			}
+		}
+	}
+
+	if len(errs) > 0 {
+		return Settings{}, fmt.Errorf("invalid settings: %w", errors.Join(errs...))
+	}
+	return s, nil
+}
+
+// NeedsSelf reports whether the responder's own role must still be looked up
+// (sts:GetCallerIdentity) because TRAILGUARD_SELF_ROLE_ARN was not set.
+func (s Settings) NeedsSelf() bool { return s.SelfRoleARN == "" }
+
+// Baseline returns the baseline of the trail a ref names, if it is listed.
+func (s Settings) Baseline(ref trail.TrailRef) (trail.Config, bool) {
+	for _, t := range s.Trails {
+		b := trail.ParseTrailRef(t.Name)
+		if b.Name != ref.Name {
+			continue
+		}
+		// Same name in another account or region is another trail.
+		if ref.Account != "" && b.Account != "" && ref.Account != b.Account {
+			continue
+		}
+		return t, true
+	}
+	return trail.Config{}, false
+}
+
+// Allowed reports whether a principal ARN matches the allow list.
+func (s Settings) Allowed(arn string) bool {
+	if arn == "" {
+		return false
+	}
+	for _, p := range s.Allow {
+		if Glob(p, arn) {
+			return true
+		}
+	}
+	return false
+}
+
+// Glob matches s against pattern, where * matches any run of characters
+// (slashes included, as in IAM policies) and ? any one character.
+func Glob(pattern, s string) bool {
+	// Iterative matcher with backtracking to the last star: linear in
+	// practice and no recursion on attacker-controlled input.
+	p, i := 0, 0
+	star, mark := -1, 0
+	for i < len(s) {
+		switch {
+		case p < len(pattern) && (pattern[p] == '?' || pattern[p] == s[i]):
+			p++
+			i++
+		case p < len(pattern) && pattern[p] == '*':
+			star, mark = p, i
+			p++
+		case star >= 0:
+			p = star + 1
+			mark++
+			i = mark
+		default:
+			return false
+		}
+	}
+	for p < len(pattern) && pattern[p] == '*' {
+		p++
+	}
+	return p == len(pattern)
+}

@@ -1,0 +1,231 @@
+// Package notify turns a response report into the alert the account's owners
+// receive, and publishes it on SNS.
+//
+// An alert is read by a person under stress, often on a phone: it opens with
+// who did what, where, and what trailguard did about it (each action with its
+// outcome), then what the reader must do, then the raw event. The same report
+// is also published as data (MessageStructure=json): text for email, a stable
+// JSON document for SQS, Lambda and other machine subscribers, and the custom
+// notification schema for Amazon Q Developer in chat applications.
+//
+// SNS's rules are enforced here, not left to SNS: a subject is printable
+// ASCII, one line, under 100 characters whatever the event and actor names;
+// a message stays well under 256 KB.
+package notify
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
+	snstypes "github.com/aws/aws-sdk-go-v2/service/sns/types"
+
+	"github.com/trailguard/trailguard/internal/respond"
+)
+
+// MaxSubject is the longest subject produced (SNS requires fewer than 100).
+const MaxSubject = 99
+
+// maxRaw bounds the raw event embedded in each variant, so that the three
+// variants together stay under SNS's 256 KB message limit.
+const maxRaw = 60 << 10
+
+// Publisher is the part of SNS the notifier calls.
+type Publisher interface {
+	Publish(context.Context, *sns.PublishInput, ...func(*sns.Options)) (*sns.PublishOutput, error)
+}
+
+// SNS publishes reports to a topic. It satisfies respond.Notifier.
+type SNS struct {
+	Client   Publisher
+	TopicARN string
+}
+
+// Notify publishes the report's alert.
+func (n SNS) Notify(ctx context.Context, r respond.Report) error {
+	msg, err := Message(r)
+	if err != nil {
+		return err
+	}
+	c := r.Plan.Classification
+	_, err = n.Client.Publish(ctx, &sns.PublishInput{
+		TopicArn:         aws.String(n.TopicARN),
+		Subject:          aws.String(Subject(r)),
+		Message:          aws.String(msg),
+		MessageStructure: aws.String("json"),
+		// Attributes let subscribers filter (e.g. page only on critical).
+		MessageAttributes: map[string]snstypes.MessageAttributeValue{
+			"severity":  {DataType: aws.String("String"), StringValue: aws.String(c.Severity.String())},
+			"eventName": {DataType: aws.String("String"), StringValue: aws.String(ascii(r.Event.Record.EventName, 256))},
+			"tamper":    {DataType: aws.String("String"), StringValue: aws.String(fmt.Sprint(c.Tamper()))},
+		},
+	})
+	if err != nil {
+		return fmt.Errorf("publish alert to %s: %w", n.TopicARN, err)
+	}
+	return nil
+}
+
+// Message returns the SNS message for MessageStructure=json.
+func Message(r respond.Report) (string, error) {
+	machine, err := json.Marshal(Document(r))
+	if err != nil {
+		return "", fmt.Errorf("encode alert document: %w", err)
+	}
+	chat, err := json.Marshal(Chat(r))
+	if err != nil {
+		return "", fmt.Errorf("encode chat alert: %w", err)
+	}
+	m := map[string]string{
+		"default":    Text(r),
+		"email":      Text(r),
+		"sqs":        string(machine),
+		"lambda":     string(machine),
+		"email-json": string(machine),
+		"firehose":   string(machine),
+		"https":      string(chat),
+	}
+	b, err := json.Marshal(m)
+	if err != nil {
+		return "", fmt.Errorf("encode message: %w", err)
+	}
+	return string(b), nil
+}
+
+// outcome summarises what was done, in a few words, for the subject.
+func outcome(r respond.Report) string {
+	c := r.Plan.Classification
+	counts := map[respond.Step]map[respond.Status]int{}
+	for _, o := range r.Outcomes {
+		if counts[o.Action.Step] == nil {
+			counts[o.Action.Step] = map[respond.Status]int{}
+		}
+		counts[o.Action.Step][o.Status]++
+	}
+	var parts []string
+	word := func(step respond.Step, done string) {
+		m := counts[step]
+		switch {
+		case m == nil:
+		case m[respond.StatusFailed] > 0:
+			parts = append(parts, string(step)+" FAILED")
+		case m[respond.StatusDryRun] > 0:
+			parts = append(parts, "dry-run")
+		case m[respond.StatusDone] > 0:
+			parts = append(parts, done)
+		case m[respond.StatusManual] > 0:
+			parts = append(parts, "action needed")
+		}
+	}
+	word(respond.StepRestore, "restored")
+	word(respond.StepContain, "contained")
+	switch {
+	case len(parts) > 0:
+	case !c.Succeeded:
+		parts = append(parts, "failed attempt")
+	case c.Tamper():
+		parts = append(parts, "not reverted")
+	default:
+		parts = append(parts, "info")
+	}
+	return strings.Join(dedupe(parts), ", ")
+}
+
+func dedupe(in []string) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, s := range in {
+		if !seen[s] {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// Subject returns the alert's subject: severity, event, actor and outcome,
+// printable ASCII, one line, at most MaxSubject characters. The actor's name
+// is what gives way when space runs out.
+func Subject(r respond.Report) string {
+	c := r.Plan.Classification
+	head := ascii(strings.ToUpper(c.Severity.String())+": "+r.Event.Record.EventName, 60)
+	tail := " [" + ascii(outcome(r), 40) + "]"
+	actor := ascii(c.Actor.Display, 200)
+	room := MaxSubject - len(head) - len(" by ") - len(tail)
+	s := head
+	if room >= 4 && actor != "" {
+		if len(actor) > room {
+			actor = actor[:room-3] + "..."
+		}
+		s += " by " + actor
+	}
+	s += tail
+	if len(s) > MaxSubject {
+		s = s[:MaxSubject-3] + "..."
+	}
+	return s
+}
+
+// ascii keeps printable ASCII, folds whitespace to single spaces and cuts to
+// max characters.
+func ascii(s string, max int) string {
+	var b strings.Builder
+	space := false
+	for _, r := range s {
+		switch {
+		case r == ' ' || r == '\t' || r == '\n' || r == '\r':
+			space = true
+			continue
+		case r < 0x20 || r > 0x7e:
+			r = '?'
+		}
+		if space && b.Len() > 0 {
+			b.WriteByte(' ')
+		}
+		space = false
+		b.WriteRune(r)
+	}
+	out := b.String()
+	if len(out) > max {
+		out = out[:max]
+	}
+	return out
+}
+
+// ConsoleURL links to the event in the CloudTrail console's event history.
+func ConsoleURL(r respond.Report) string {
+	rec := r.Event.Record
+	region := rec.AWSRegion
+	if region == "" {
+		region = "us-east-1"
+	}
+	u := "https://" + region + ".console.aws.amazon.com/cloudtrail/home?region=" + url.QueryEscape(region) + "#/events"
+	if rec.EventID != "" {
+		u += "/" + url.PathEscape(rec.EventID)
+	}
+	return u
+}
+
+func rawEvent(r respond.Report) string {
+	raw := r.Event.Raw
+	if len(raw) == 0 {
+		b, _ := json.Marshal(r.Event.Record)
+		raw = b
+	}
+	if len(raw) > maxRaw {
+		return string(raw[:maxRaw]) + "\n… (truncated: the event is " + fmt.Sprint(len(raw)) + " bytes)"
+	}
+	return string(raw)
+}
+
+func when(t time.Time) string {
+	if t.IsZero() {
+		return "unknown time"
+	}
+	return t.UTC().Format("2006-01-02 15:04:05 UTC")
+}

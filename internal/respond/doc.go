@@ -1,0 +1,17 @@
+// Package respond is trailguard's engine: it turns a CloudTrail event into a
+// classification, the classification into a plan, and the plan into actions
+// and a report — the one-way flow event → classification → plan → actions →
+// report.
+//
+// Classify and NewPlan are pure functions so every decision can be
+// table-tested and printed (in logs, alerts and dry-runs) before anything
+// touches AWS. The executor then takes the plan's steps in a fixed order:
+// restore first (the audit trail matters most and must not wait on anything),
+// then containment (independent actions run concurrently), then one alert
+// that reports every outcome. A failed action never stops the others; the
+// caller gets an error so Lambda retries, and every action is idempotent so a
+// retry or a duplicate delivery converges on the same state.
+//
+// The AWS interfaces are declared here, narrowed to the calls the engine
+// makes, and satisfied by the SDK clients as they are.
+package respond

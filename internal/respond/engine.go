@@ -1,0 +1,252 @@
+package respond
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
+
+	"github.com/trailguard/trailguard/internal/config"
+	"github.com/trailguard/trailguard/internal/trail"
+)
+
+// Status is the outcome of one action.
+type Status string
+
+// Statuses.
+const (
+	StatusDone   Status = "done"
+	StatusFailed Status = "failed"
+	// StatusDryRun: the action was planned but not taken (dry-run mode).
+	StatusDryRun Status = "dry-run"
+	// StatusManual: trailguard cannot take this step; a person must.
+	StatusManual Status = "manual"
+)
+
+// Outcome is what happened when an action was executed.
+type Outcome struct {
+	Action Action `json:"action"`
+	Status Status `json:"status"`
+	// Detail adds what a person needs (e.g. "already in place").
+	Detail   string        `json:"detail,omitempty"`
+	Error    string        `json:"error,omitempty"`
+	Duration time.Duration `json:"durationNs"`
+}
+
+// Report is the full account of one event: what it was, what was planned
+// and what each action achieved. It is logged, and it is what the alert says.
+type Report struct {
+	Event    trail.Event `json:"event"`
+	Plan     Plan        `json:"plan"`
+	Outcomes []Outcome   `json:"outcomes"`
+	Mode     config.Mode `json:"mode"`
+	// AccountAlias is the account's IAM alias, when known.
+	AccountAlias string        `json:"accountAlias,omitempty"`
+	Started      time.Time     `json:"started"`
+	Duration     time.Duration `json:"durationNs"`
+}
+
+// Failed returns the outcomes that failed.
+func (r Report) Failed() []Outcome {
+	var out []Outcome
+	for _, o := range r.Outcomes {
+		if o.Status == StatusFailed {
+			out = append(out, o)
+		}
+	}
+	return out
+}
+
+// Notifier delivers a report to the account's owners. It is called once per
+// report, after every other action, so the alert can say what each achieved.
+type Notifier interface {
+	Notify(ctx context.Context, r Report) error
+}
+
+// Engine classifies, plans and executes. It is safe for concurrent use.
+type Engine struct {
+	settings   config.Settings
+	cloudtrail CloudTrailAPI
+	iam        IAMAPI
+	notifier   Notifier
+	now        func() time.Time
+	alias      func(context.Context) string
+}
+
+// Option configures an Engine.
+type Option func(*Engine)
+
+// WithClock sets the clock (tests use a fixed one).
+func WithClock(now func() time.Time) Option { return func(e *Engine) { e.now = now } }
+
+// WithAccountAlias sets how the account alias is found for alerts.
+func WithAccountAlias(f func(context.Context) string) Option { return func(e *Engine) { e.alias = f } }
+
+// New builds an engine from validated settings and AWS clients.
+func New(s config.Settings, ct CloudTrailAPI, iamc IAMAPI, n Notifier, opts ...Option) *Engine {
+	e := &Engine{settings: s, cloudtrail: ct, iam: iamc, notifier: n, now: time.Now,
+		alias: func(context.Context) string { return "" }}
+	for _, o := range opts {
+		o(e)
+	}
+	return e
+}
+
+// Settings returns the engine's settings.
+func (e *Engine) Settings() config.Settings { return e.settings }
+
+// Plan classifies an event and plans the response without executing it.
+func (e *Engine) Plan(ev trail.Event) Plan {
+	return NewPlan(Classify(ev, e.settings), e.settings, e.now())
+}
+
+// Respond handles one event: plan, then execute in order — restore, then
+// contain, then notify. Every action runs even when another fails. The
+// returned error is non-nil when any action failed, so that Lambda retries
+// (every action is idempotent); the report is complete either way.
+func (e *Engine) Respond(ctx context.Context, ev trail.Event) (Report, error) {
+	start := e.now()
+	p := NewPlan(Classify(ev, e.settings), e.settings, start)
+	rep := Report{Event: ev, Plan: p, Mode: e.settings.Mode, Started: start}
+	rep.Outcomes = e.execute(ctx, &rep)
+	rep.Duration = e.now().Sub(start)
+	if failed := rep.Failed(); len(failed) > 0 {
+		var errs []error
+		for _, o := range failed {
+			errs = append(errs, fmt.Errorf("%s: %s", o.Action, o.Error))
+		}
+		return rep, fmt.Errorf("respond to %s by %s: %w", ev.Record.EventName, p.Classification.Actor.Display, errors.Join(errs...))
+	}
+	return rep, nil
+}
+
+func (e *Engine) execute(ctx context.Context, rep *Report) []Outcome {
+	var outcomes []Outcome
+	var contain []Action
+	var notify []Action
+	for _, a := range rep.Plan.Actions {
+		switch a.Step {
+		case StepRestore:
+			// In order: a recreated trail must exist before it is started.
+			outcomes = append(outcomes, e.run(ctx, a))
+		case StepContain:
+			contain = append(contain, a)
+		case StepNotify:
+			notify = append(notify, a)
+		}
+	}
+	// Containment actions are independent of each other: run them together.
+	results := make([]Outcome, len(contain))
+	var wg sync.WaitGroup
+	for i, a := range contain {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			results[i] = e.run(ctx, a)
+		}()
+	}
+	wg.Wait()
+	outcomes = append(outcomes, results...)
+
+	if len(notify) > 0 {
+		rep.Outcomes = outcomes
+		rep.AccountAlias = e.alias(ctx)
+		rep.Duration = e.now().Sub(rep.Started)
+		for _, a := range notify {
+			outcomes = append(outcomes, e.timed(a, func() (string, error) { return "", e.notifier.Notify(ctx, *rep) }))
+		}
+	}
+	return outcomes
+}
+
+func (e *Engine) run(ctx context.Context, a Action) Outcome {
+	switch {
+	case a.Kind == KindManual:
+		return Outcome{Action: a, Status: StatusManual}
+	case e.settings.Mode == config.DryRun:
+		return Outcome{Action: a, Status: StatusDryRun, Detail: "dry-run: not executed"}
+	}
+	return e.timed(a, func() (string, error) { return e.call(ctx, a) })
+}
+
+func (e *Engine) timed(a Action, f func() (string, error)) Outcome {
+	t0 := time.Now()
+	detail, err := f()
+	o := Outcome{Action: a, Status: StatusDone, Detail: detail, Duration: time.Since(t0)}
+	if err != nil {
+		o.Status, o.Error = StatusFailed, describeErr(err)
+	}
+	return o
+}
+
+// call makes the AWS call(s) of one action. It returns a detail for people
+// when the action found its work already done (duplicate delivery, retry).
+func (e *Engine) call(ctx context.Context, a Action) (string, error) {
+	region := inRegion(a.Region)
+	switch a.Kind {
+	case KindStartLogging:
+		_, err := e.cloudtrail.StartLogging(ctx, &cloudtrail.StartLoggingInput{Name: aws.String(a.Target)}, region)
+		return "", err
+	case KindCreateTrail:
+		_, err := e.cloudtrail.CreateTrail(ctx, createTrailInput(*a.Trail), region)
+		if errorCode(err) == "TrailAlreadyExistsException" {
+			return "the trail exists already", nil
+		}
+		return "", err
+	case KindUpdateTrail:
+		_, err := e.cloudtrail.UpdateTrail(ctx, updateTrailInput(*a.Trail), region)
+		return "", err
+	case KindPutEventSelectors:
+		_, err := e.cloudtrail.PutEventSelectors(ctx, putEventSelectorsInput(*a.Trail), region)
+		return "", err
+	case KindRestoreEventDataStore:
+		_, err := e.cloudtrail.RestoreEventDataStore(ctx, &cloudtrail.RestoreEventDataStoreInput{EventDataStore: aws.String(a.Target)}, region)
+		if strings.Contains(errorCode(err), "InvalidEventDataStoreStatus") {
+			return "the event data store is not pending deletion (restored already?)", nil
+		}
+		return "", err
+	case KindStartIngestion:
+		_, err := e.cloudtrail.StartEventDataStoreIngestion(ctx, &cloudtrail.StartEventDataStoreIngestionInput{EventDataStore: aws.String(a.Target)}, region)
+		if strings.Contains(errorCode(err), "InvalidEventDataStoreStatus") {
+			return "the event data store is ingesting already", nil
+		}
+		return "", err
+	case KindAttachUserPolicy:
+		_, err := e.iam.AttachUserPolicy(ctx, &iam.AttachUserPolicyInput{UserName: aws.String(a.UserName), PolicyArn: aws.String(a.PolicyARN)})
+		return "", err
+	case KindDeactivateAccessKey:
+		_, err := e.iam.UpdateAccessKey(ctx, &iam.UpdateAccessKeyInput{UserName: aws.String(a.UserName), AccessKeyId: aws.String(a.AccessKeyID), Status: iamtypes.StatusTypeInactive})
+		return "", err
+	case KindRevokeRoleSessions:
+		return e.revoke(ctx, a)
+	}
+	return "", fmt.Errorf("unknown action kind %q", a.Kind)
+}
+
+// revoke writes the revocation policy unless one with a later (or equal)
+// cut-off is there already, so duplicates and late deliveries converge on
+// the latest cut-off instead of moving it back.
+func (e *Engine) revoke(ctx context.Context, a Action) (string, error) {
+	out, err := e.iam.GetRolePolicy(ctx, &iam.GetRolePolicyInput{RoleName: aws.String(a.RoleName), PolicyName: aws.String(RevokePolicyName)})
+	switch {
+	case err == nil && out.PolicyDocument != nil:
+		if t, ok := revokedBefore(*out.PolicyDocument); ok && !t.Before(a.IssuedBefore) {
+			return "sessions issued before " + t.UTC().Format(time.RFC3339) + " are revoked already", nil
+		}
+	case err != nil && errorCode(err) != "NoSuchEntity":
+		return "", fmt.Errorf("read current revocation: %w", err)
+	}
+	_, err = e.iam.PutRolePolicy(ctx, &iam.PutRolePolicyInput{
+		RoleName:       aws.String(a.RoleName),
+		PolicyName:     aws.String(RevokePolicyName),
+		PolicyDocument: aws.String(revokePolicy(a.IssuedBefore)),
+	})
+	return "", err
+}

@@ -1,0 +1,103 @@
+package respond
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/trailguard/trailguard/internal/trail"
+)
+
+// Handler is the Lambda entry point: one invocation, one event, one
+// structured log line with the classification, the plan and the outcomes.
+type Handler struct {
+	Engine *Engine
+	Log    *slog.Logger
+	// Reconcile answers scheduled invocations; nil means they are refused.
+	Reconcile func(ctx context.Context) error
+}
+
+// Handle processes one invocation payload. A malformed event is an error (it
+// lands in the function's on-failure destination with the reason), never a
+// panic and never an action.
+func (h Handler) Handle(ctx context.Context, raw json.RawMessage) error {
+	if isScheduled(raw) {
+		if h.Reconcile == nil {
+			return fmt.Errorf("reconcile request: reconciliation is not configured")
+		}
+		return h.Reconcile(ctx)
+	}
+	t0 := time.Now()
+	ev, err := trail.Parse(raw)
+	if err != nil {
+		h.Log.ErrorContext(ctx, "event rejected", slog.String("error", err.Error()), slog.Int("bytes", len(raw)))
+		return fmt.Errorf("parse event: %w", err)
+	}
+	rep, err := h.Engine.Respond(ctx, ev)
+	LogReport(ctx, h.Log, rep, err, time.Since(t0))
+	return err
+}
+
+// isScheduled reports whether the payload is an EventBridge scheduled event
+// (the reconciliation schedule).
+func isScheduled(raw []byte) bool {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 || raw[0] != '{' {
+		return false
+	}
+	var p struct {
+		Source     string `json:"source"`
+		DetailType string `json:"detail-type"`
+	}
+	return json.Unmarshal(raw, &p) == nil && p.Source == "aws.events" && p.DetailType == "Scheduled Event"
+}
+
+// LogReport writes the one log line that describes how an event was handled.
+func LogReport(ctx context.Context, log *slog.Logger, rep Report, err error, took time.Duration) {
+	c := rep.Plan.Classification
+	r := rep.Event.Record
+	plan := make([]string, 0, len(rep.Plan.Actions))
+	for _, a := range rep.Plan.Actions {
+		plan = append(plan, string(a.Step)+": "+a.String())
+	}
+	type outcomeLine struct {
+		Action string  `json:"action"`
+		Status Status  `json:"status"`
+		Ms     float64 `json:"ms"`
+		Detail string  `json:"detail,omitempty"`
+		Error  string  `json:"error,omitempty"`
+	}
+	outcomes := make([]outcomeLine, 0, len(rep.Outcomes))
+	for _, o := range rep.Outcomes {
+		outcomes = append(outcomes, outcomeLine{Action: string(o.Action.Step) + ": " + o.Action.String(), Status: o.Status, Ms: ms(o.Duration), Detail: o.Detail, Error: o.Error})
+	}
+	exemptions := make([]string, 0, len(c.Exemptions))
+	for _, x := range c.Exemptions {
+		exemptions = append(exemptions, string(x))
+	}
+	level, msg := slog.LevelInfo, "event handled"
+	if err != nil {
+		level, msg = slog.LevelError, "event handled with failures"
+	}
+	log.Log(ctx, level, msg,
+		slog.Group("event",
+			slog.String("id", r.EventID), slog.String("name", r.EventName), slog.String("source", r.EventSource),
+			slog.String("region", r.AWSRegion), slog.String("account", r.RecipientAccountID),
+			slog.String("errorCode", r.ErrorCode)),
+		slog.Group("classification",
+			slog.Bool("known", c.Known), slog.Bool("tamper", c.Tamper()), slog.Bool("succeeded", c.Succeeded),
+			slog.String("severity", c.Severity.String()), slog.String("target", c.Target.ID),
+			slog.String("actor", c.Actor.ARN), slog.String("actorType", c.Actor.Type),
+			slog.String("containment", string(c.Actor.Containment)), slog.Any("exemptions", exemptions)),
+		slog.String("mode", string(rep.Mode)),
+		slog.Bool("quiet", rep.Plan.Quiet),
+		slog.Any("plan", plan),
+		slog.Any("outcomes", outcomes),
+		slog.Float64("durationMs", ms(took)),
+	)
+}
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
