@@ -1,0 +1,124 @@
+// Command infra is trailguard's ready CDK app: one TrailguardStack configured
+// from CDK context (-c key=value or cdk.json), so that
+// `npx aws-cdk@2 deploy -c alertEmails=you@example.com` is the whole setup.
+// The context keys are listed in README.md.
+package main
+
+import (
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/trailguard/trailguard/infra/trailguardcdk"
+)
+
+func main() {
+	defer jsii.Close()
+	app := awscdk.NewApp(nil)
+	props, err := propsFromContext(func(k string) string {
+		if v, ok := app.Node().TryGetContext(jsii.String(k)).(string); ok {
+			return strings.TrimSpace(v)
+		}
+		return ""
+	})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "trailguard:", err)
+		os.Exit(2)
+	}
+	trailguardcdk.NewTrailguardStack(app, jsii.String(orDefault(ctxString(app, "stackName"), "Trailguard")), props)
+	app.Synth(nil)
+}
+
+func ctxString(app awscdk.App, k string) string {
+	v, _ := app.Node().TryGetContext(jsii.String(k)).(string)
+	return v
+}
+
+// propsFromContext builds the stack's props from context values.
+func propsFromContext(get func(string) string) (*trailguardcdk.TrailguardStackProps, error) {
+	p := trailguardcdk.ProtectionProps{
+		AlertEmails:         list(get("alertEmails")),
+		Allow:               list(get("allow")),
+		TrailName:           opt(get("trailName")),
+		QuarantinePolicyArn: opt(get("quarantinePolicyArn")),
+		Mode:                opt(get("mode")),
+		SlackWorkspaceID:    opt(get("slackWorkspaceId")),
+		SlackChannelID:      opt(get("slackChannelId")),
+	}
+	if v := get("kms"); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return nil, fmt.Errorf("context kms=%q: %w", v, err)
+		}
+		p.EncryptWithKms = &b
+	}
+	if v := get("reconcileMinutes"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			return nil, fmt.Errorf("context reconcileMinutes=%q: want a whole number of minutes >= 1", v)
+		}
+		p.ReconcileEvery = awscdk.Duration_Minutes(jsii.Number(n))
+	}
+	if v := get("reservedConcurrency"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			return nil, fmt.Errorf("context reservedConcurrency=%q: want a whole number >= 0", v)
+		}
+		p.ReservedConcurrency = jsii.Number(n)
+	}
+	if v := get("existingTrail"); v != "" {
+		p.ExistingTrail = &trailguardcdk.ExistingTrail{
+			Name:                      &v,
+			HomeRegion:                opt(get("existingTrailRegion")),
+			BucketName:                opt(get("existingTrailBucket")),
+			S3KeyPrefix:               opt(get("existingTrailPrefix")),
+			KmsKeyArn:                 opt(get("existingTrailKmsKeyArn")),
+			CloudWatchLogsLogGroupArn: opt(get("existingTrailLogGroupArn")),
+			CloudWatchLogsRoleArn:     opt(get("existingTrailLogsRoleArn")),
+		}
+	}
+	// The stack is region-agnostic unless the CLI's account/region are used
+	// (see README: global-service rules are then created in any region).
+	var env *awscdk.Environment
+	if get("useCliEnv") == "true" {
+		env = &awscdk.Environment{
+			Account: opt(os.Getenv("CDK_DEFAULT_ACCOUNT")),
+			Region:  opt(os.Getenv("CDK_DEFAULT_REGION")),
+		}
+	}
+	return &trailguardcdk.TrailguardStackProps{
+		StackProps: awscdk.StackProps{Env: env},
+		Protection: p,
+	}, nil
+}
+
+func list(s string) *[]*string {
+	var out []*string
+	for _, f := range strings.Split(s, ",") {
+		if f = strings.TrimSpace(f); f != "" {
+			out = append(out, jsii.String(f))
+		}
+	}
+	if out == nil {
+		return nil
+	}
+	return &out
+}
+
+func opt(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+func orDefault(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}

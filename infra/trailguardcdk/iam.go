@@ -1,0 +1,118 @@
+package trailguardcdk
+
+import (
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/jsii-runtime-go"
+	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
+)
+
+// permissionInputs are the resources the responder's permissions name.
+type permissionInputs struct {
+	trailArn            *string
+	quarantinePolicyArn *string
+	topicArn            *string
+	logGroupArn         *string
+	selfRoleArn         *string
+	// trailLogsRoleArn is the protected trail's CloudWatch Logs role, if any.
+	trailLogsRoleArn *string
+}
+
+// responderStatements is every permission the responder has, in one place.
+// Only the grants CDK derives from wiring are elsewhere: sqs:SendMessage to
+// the on-failure queue (its Lambda destination) and, with KMS, the key's
+// encrypt/decrypt grants for the topic and that queue.
+func responderStatements(in permissionInputs) []awsiam.PolicyStatement {
+	arn := func(parts ...string) *string {
+		// arn:<partition>:<service>:<region>:<account>:<resource>
+		return awscdk.Fn_Join(jsii.String(""), jsii.Strings(parts...))
+	}
+	partition, account := *awscdk.Aws_PARTITION(), *awscdk.Aws_ACCOUNT_ID()
+	users := arn("arn:", partition, ":iam::", account, ":user/*")
+	roles := arn("arn:", partition, ":iam::", account, ":role/*")
+	stores := arn("arn:", partition, ":cloudtrail:*:", account, ":eventdatastore/*")
+
+	out := []awsiam.PolicyStatement{
+		// Restore: StartLogging after StopLogging, UpdateTrail/PutEventSelectors
+		// back to the baseline, CreateTrail (+AddTags) after DeleteTrail; the
+		// Get* calls re-read state before acting and during reconciliation.
+		allow("RestoreProtectedTrail", []string{
+			"cloudtrail:AddTags", "cloudtrail:CreateTrail", "cloudtrail:GetEventSelectors",
+			"cloudtrail:GetTrail", "cloudtrail:GetTrailStatus", "cloudtrail:PutEventSelectors",
+			"cloudtrail:StartLogging", "cloudtrail:UpdateTrail",
+		}, in.trailArn),
+		// DescribeTrails does not support resource-level permissions: IAM
+		// authorises it only on "*". Read-only; lists trail configurations.
+		allow("DescribeTrails", []string{"cloudtrail:DescribeTrails"}, jsii.String("*")),
+		// CloudTrail Lake: the store named in the event is only known at run
+		// time; restoring and restarting ingestion cannot destroy anything.
+		allow("RestoreEventDataStores", []string{
+			"cloudtrail:GetEventDataStore", "cloudtrail:RestoreEventDataStore",
+			"cloudtrail:StartEventDataStoreIngestion",
+		}, stores),
+		// Containment of IAM users: only the quarantine policy can be attached.
+		withCondition(allow("QuarantineUsers", []string{"iam:AttachUserPolicy"}, users),
+			"ArnEquals", "iam:PolicyARN", in.quarantinePolicyArn),
+		// Deactivate the access key an offending user called with.
+		allow("DeactivateAccessKeys", []string{"iam:UpdateAccessKey"}, users),
+		// Revoke an offending role's sessions (inline deny on
+		// aws:TokenIssueTime). The offender is any role of the account, so the
+		// resource cannot be narrowed; the allow list (TRAILGUARD_ALLOW) keeps
+		// pipelines' roles out of reach.
+		allow("RevokeRoleSessions", []string{"iam:PutRolePolicy"}, roles),
+		// The alert names the account by its alias; read-only, and IAM
+		// authorises ListAccountAliases only on "*".
+		allow("ReadAccountAlias", []string{"iam:ListAccountAliases"}, jsii.String("*")),
+		allow("Notify", []string{"sns:Publish"}, in.topicArn),
+		allow("WriteOwnLogs", []string{"logs:CreateLogStream", "logs:PutLogEvents"}, in.logGroupArn),
+		// The responder can never loosen its own role or quarantine-attach to it.
+		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid:       jsii.String("NeverEditSelf"),
+			Effect:    awsiam.Effect_DENY,
+			Actions:   jsii.Strings("iam:PutRolePolicy"),
+			Resources: &[]*string{in.selfRoleArn},
+		}),
+	}
+	if in.trailLogsRoleArn != nil {
+		// Recreating or reverting a trail with CloudWatch Logs delivery passes
+		// the trail's own logs role to CloudTrail, and no other role.
+		out = append(out, withCondition(
+			allow("PassTrailLogsRole", []string{"iam:PassRole"}, in.trailLogsRoleArn),
+			"StringEquals", "iam:PassedToService", jsii.String("cloudtrail.amazonaws.com")))
+	}
+	return out
+}
+
+func allow(sid string, actions []string, resource *string) awsiam.PolicyStatement {
+	return awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:       jsii.String(sid),
+		Effect:    awsiam.Effect_ALLOW,
+		Actions:   jsii.Strings(actions...),
+		Resources: &[]*string{resource},
+	})
+}
+
+func withCondition(s awsiam.PolicyStatement, op, key string, value *string) awsiam.PolicyStatement {
+	s.AddCondition(jsii.String(op), &map[string]interface{}{key: value})
+	return s
+}
+
+// responderPolicySuppressions are the cdk-nag findings the statements above
+// raise on purpose, each with its reason. appliesTo names the exact wildcard
+// so that any new wildcard is reported.
+func responderPolicySuppressions() *[]*cdknag.NagPackSuppression {
+	return &[]*cdknag.NagPackSuppression{{
+		Id: jsii.String("AwsSolutions-IAM5"),
+		Reason: jsii.String("cloudtrail:DescribeTrails and iam:ListAccountAliases are read-only and support no resource-level " +
+			"permissions (IAM authorises them only on *). Users and roles are wildcards because the offender is any principal of " +
+			"the account, known only at run time; iam:AttachUserPolicy is limited by an iam:PolicyARN condition to the quarantine " +
+			"policy, iam:PutRolePolicy is only used to write a session-revoking deny and the allow list protects pipelines. " +
+			"Event data stores are named by the event, and the allowed calls (restore, start ingestion, get) cannot destroy data."),
+		AppliesTo: &[]interface{}{
+			"Resource::*",
+			"Resource::arn:<AWS::Partition>:iam::<AWS::AccountId>:user/*",
+			"Resource::arn:<AWS::Partition>:iam::<AWS::AccountId>:role/*",
+			"Resource::arn:<AWS::Partition>:cloudtrail:*:<AWS::AccountId>:eventdatastore/*",
+		},
+	}}
+}
