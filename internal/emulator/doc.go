@@ -11,7 +11,7 @@
 // that way and puts a reverse proxy of ours on a second loopback port in
 // front of it. Server.URL is the front. The front is where we add:
 //
-//   - the CloudTrail test double (see "CloudTrail test double" below);
+//   - test doubles for CloudTrail and IAM operations kumo lacks (below);
 //   - fault injection (FailOperation, WithFault);
 //   - runtime API bookkeeping, so StartFunction can tell when a child process
 //     has started polling for invocations.
@@ -41,7 +41,7 @@
 // through one Server is visible through the next. Sequential Start/Close pairs
 // work; use unique resource names per test. Parallel Servers also work but
 // share kumo's state, and kumo's self-calls (EventBridge → Lambda) go to the
-// newest live Server; the CloudTrail test double's state is per Server.
+// newest live Server; the CloudTrail and IAM doubles' state is per Server.
 //
 // # CloudTrail test double
 //
