@@ -68,5 +68,24 @@ func errorDetail(err error) string {
 	case errThrottled:
 		prefix = "throttled: "
 	}
-	return prefix + err.Error()
+	return prefix + compactError(err)
+}
+
+// compactError renders an AWS error as "Service Operation: Code: message",
+// without the request ID and HTTP details the SDK adds, so reports stay
+// readable and identical between runs.
+func compactError(err error) string {
+	var ae smithy.APIError
+	if !errors.As(err, &ae) {
+		return err.Error()
+	}
+	s := ae.ErrorCode()
+	if m := ae.ErrorMessage(); m != "" {
+		s += ": " + m
+	}
+	var oe *smithy.OperationError
+	if errors.As(err, &oe) {
+		s = oe.Service() + " " + oe.Operation() + ": " + s
+	}
+	return s
 }
