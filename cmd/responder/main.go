@@ -14,39 +14,19 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-lambda-go/lambdacontext"
-	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 
 	"github.com/trailguard/trailguard/internal/awsx"
-	"github.com/trailguard/trailguard/internal/config"
-	"github.com/trailguard/trailguard/internal/respond"
 )
 
 func main() {
 	log := lambdacontext.NewLogger()
-	ctx := context.Background()
-
-	settings, err := config.Load(os.Getenv)
+	h, err := awsx.NewHandler(context.Background(), os.Getenv, log)
 	if err != nil {
-		fail(log.Error, err)
+		// Lambda records the init failure; the function never acts with
+		// half a configuration.
+		log.Error("responder cannot start", "error", err.Error())
+		fmt.Fprintln(os.Stderr, "trailguard responder:", err)
+		os.Exit(1)
 	}
-	cfg, err := awsconfig.LoadDefaultConfig(ctx)
-	if err != nil {
-		fail(log.Error, fmt.Errorf("load AWS configuration: %w", err))
-	}
-	clients := awsx.NewClients(cfg)
-	if settings, err = awsx.ResolveSelf(ctx, settings, clients.STS); err != nil {
-		fail(log.Error, err)
-	}
-	engine := awsx.NewEngine(settings, clients)
-	h := respond.Handler{Engine: engine, Log: log}
-	log.Info("responder ready", "mode", settings.Mode, "trails", len(settings.Trails), "allow", len(settings.Allow), "self", settings.SelfRoleARN)
 	lambda.Start(h.Handle)
-}
-
-// fail reports an init error and exits: Lambda records the init failure and
-// the function never acts with half a configuration.
-func fail(logf func(string, ...any), err error) {
-	logf("responder cannot start", "error", err.Error())
-	fmt.Fprintln(os.Stderr, "trailguard responder:", err)
-	os.Exit(1)
 }

@@ -11,9 +11,11 @@ package awsx
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
@@ -95,4 +97,25 @@ func AccountAlias(api AliasAPI) func(context.Context) string {
 func NewEngine(s config.Settings, c Clients, opts ...respond.Option) *respond.Engine {
 	opts = append([]respond.Option{respond.WithAccountAlias(AccountAlias(c.IAM))}, opts...)
 	return respond.New(s, c.CloudTrail, c.IAM, notify.SNS{Client: c.SNS, TopicARN: s.TopicARN}, opts...)
+}
+
+// NewHandler does the responder's whole initialisation, once: read and check
+// the settings, load the AWS configuration, build the clients, resolve the
+// responder's own role and assemble the engine. Any error means the function
+// must not start.
+func NewHandler(ctx context.Context, getenv func(string) string, log *slog.Logger) (respond.Handler, error) {
+	settings, err := config.Load(getenv)
+	if err != nil {
+		return respond.Handler{}, err
+	}
+	cfg, err := awsconfig.LoadDefaultConfig(ctx)
+	if err != nil {
+		return respond.Handler{}, fmt.Errorf("load AWS configuration: %w", err)
+	}
+	clients := NewClients(cfg)
+	if settings, err = ResolveSelf(ctx, settings, clients.STS); err != nil {
+		return respond.Handler{}, err
+	}
+	log.Info("responder ready", "mode", settings.Mode, "trails", len(settings.Trails), "allow", len(settings.Allow), "self", settings.SelfRoleARN)
+	return respond.Handler{Engine: NewEngine(settings, clients), Log: log}, nil
 }
