@@ -110,8 +110,8 @@ func (w *world) build(t *testing.T, prefix string) {
 	_, err = ct.CreateTrail(ctx, &cloudtrail.CreateTrailInput{
 		Name: aws.String(prefix + "-guarded"), S3BucketName: aws.String(good),
 		IsMultiRegionTrail: aws.Bool(true), IncludeGlobalServiceEvents: aws.Bool(true),
-		EnableLogFileValidation: aws.Bool(true),
-		KmsKeyId:                aws.String("arn:aws:kms:us-east-1:123456789012:key/11111111-2222-3333-4444-555555555555"),
+		EnableLogFileValidation:   aws.Bool(true),
+		KmsKeyId:                  aws.String("arn:aws:kms:us-east-1:123456789012:key/11111111-2222-3333-4444-555555555555"),
 		CloudWatchLogsLogGroupArn: aws.String("arn:aws:logs:us-east-1:123456789012:log-group:trail:*"),
 		CloudWatchLogsRoleArn:     aws.String("arn:aws:iam::123456789012:role/trail-to-logs"),
 	})
