@@ -148,27 +148,35 @@ func dedupe(in []string) []string {
 	return out
 }
 
-// Subject returns the alert's subject: severity, event, actor and outcome,
-// printable ASCII, one line, at most MaxSubject characters. The actor's name
-// is what gives way when space runs out.
+// Subject returns the alert's subject — "CRITICAL StopLogging by mallory:
+// restored, contained" — in printable ASCII, on one line, at most MaxSubject
+// characters. When space runs out the outcome is shortened first, then the
+// actor's name, so a 64-character IAM user name still fits whole after the
+// trail events.
 func Subject(r respond.Report) string {
 	c := r.Plan.Classification
-	head := ascii(strings.ToUpper(c.Severity.String())+": "+r.Event.Record.EventName, 60)
-	tail := " [" + ascii(outcome(r), 40) + "]"
+	head := ascii(strings.ToUpper(c.Severity.String())+" "+r.Event.Record.EventName, 60)
 	actor := ascii(c.Actor.Display, 200)
-	room := MaxSubject - len(head) - len(" by ") - len(tail)
-	s := head
-	if room >= 4 && actor != "" {
-		if len(actor) > room {
-			actor = actor[:room-3] + "..."
+	full := ascii(outcome(r), 40)
+	short, _, _ := strings.Cut(full, ",")
+	for _, out := range []string{full, short} {
+		if s := head + " by " + actor + ": " + out; len(s) <= MaxSubject && actor != "" {
+			return s
 		}
-		s += " by " + actor
 	}
-	s += tail
-	if len(s) > MaxSubject {
-		s = s[:MaxSubject-3] + "..."
+	room := MaxSubject - len(head) - len(" by ") - len(": ") - len(short)
+	if room < 8 || actor == "" {
+		return cut(head+": "+short, MaxSubject)
 	}
-	return s
+	return head + " by " + cut(actor, room) + ": " + short
+}
+
+// cut shortens s to max characters, marking the cut with "...".
+func cut(s string, max int) string {
+	if len(s) <= max {
+		return s
+	}
+	return s[:max-3] + "..."
 }
 
 // ascii keeps printable ASCII, folds whitespace to single spaces and cuts to
