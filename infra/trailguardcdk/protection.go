@@ -175,8 +175,14 @@ func NewProtection(scope constructs.Construct, id *string, props *ProtectionProp
 	})
 	cdknag.NagSuppressions_AddResourceSuppressions(policy, responderPolicySuppressions(), nil)
 	if p.key != nil {
-		// The topic and the on-failure queue are encrypted with the key.
-		p.key.GrantEncryptDecrypt(p.role)
+		// Publishing to the encrypted topic needs a data key; nothing else.
+		p.key.Grant(p.role, jsii.String("kms:Decrypt"), jsii.String("kms:GenerateDataKey"))
+		cdknag.NagSuppressions_AddResourceSuppressions(p.role, &[]*cdknag.NagPackSuppression{{
+			Id: jsii.String("AwsSolutions-IAM5"),
+			Reason: jsii.String("CDK's grant for sending to the KMS-encrypted on-failure queue (Lambda destination) names " +
+				"kms:GenerateDataKey* and kms:ReEncrypt*; it is limited to trailguard's own key."),
+			AppliesTo: &[]interface{}{"Action::kms:GenerateDataKey*", "Action::kms:ReEncrypt*"},
+		}}, jsii.Bool(true))
 	}
 
 	trails, err := json.Marshal([]trail.Config{baseline})

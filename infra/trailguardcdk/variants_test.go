@@ -1,0 +1,206 @@
+package trailguardcdk_test
+
+import (
+	"encoding/json"
+	"reflect"
+	"sort"
+	"sync"
+	"testing"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/trailguard/trailguard/infra/trailguardcdk"
+	"github.com/trailguard/trailguard/internal/trail"
+)
+
+const existingBucket = "org-trail-logs"
+
+// existingStack protects a trail created elsewhere, in us-east-1, in
+// dry-run mode with a custom quarantine policy.
+var existingStack = sync.OnceValue(func() *synthesized {
+	return synth(&trailguardcdk.TrailguardStackProps{
+		StackProps: awscdk.StackProps{Env: &awscdk.Environment{Account: jsii.String("111111111111"), Region: jsii.String("us-east-1")}},
+		Protection: trailguardcdk.ProtectionProps{
+			ExistingTrail: &trailguardcdk.ExistingTrail{
+				Name:                      jsii.String("arn:aws:cloudtrail:eu-central-1:111111111111:trail/org"),
+				BucketName:                jsii.String(existingBucket),
+				KmsKeyArn:                 jsii.String("arn:aws:kms:eu-central-1:111111111111:key/abc"),
+				CloudWatchLogsLogGroupArn: jsii.String("arn:aws:logs:eu-central-1:111111111111:log-group:trail:*"),
+				CloudWatchLogsRoleArn:     jsii.String("arn:aws:iam::111111111111:role/trail-to-logs"),
+			},
+			Mode:                jsii.String(trailguardcdk.ModeDryRun),
+			QuarantinePolicyArn: jsii.String("arn:aws:iam::111111111111:policy/Quarantine"),
+			ReconcileEvery:      awscdk.Duration_Minutes(jsii.Number(15)),
+			Code:                fakeCode(&tempDirer{}),
+		},
+	})
+})
+
+func TestExistingTrailIsNotCreated(t *testing.T) {
+	s := existingStack()
+	for _, typ := range []string{"AWS::CloudTrail::Trail", "AWS::S3::Bucket", "AWS::KMS::Key"} {
+		if n := len(s.ofType(typ)); n != 0 {
+			t.Errorf("%d %s with an existing trail, want 0", n, typ)
+		}
+	}
+	s.checkRules(t, expectedRules(true))
+}
+
+func TestExistingTrailBaselineAndPermissions(t *testing.T) {
+	s := existingStack()
+	_, fn := s.only(t, "AWS::Lambda::Function")
+	vars := fn.Properties["Environment"].(map[string]any)["Variables"].(map[string]any)
+	if vars["TRAILGUARD_MODE"] != "dry-run" || vars["TRAILGUARD_QUARANTINE_POLICY_ARN"] != "arn:aws:iam::111111111111:policy/Quarantine" {
+		t.Errorf("environment %v", vars)
+	}
+	var trails []trail.Config
+	if err := json.Unmarshal([]byte(resolve(vars["TRAILGUARD_TRAILS"])), &trails); err != nil {
+		t.Fatal(err)
+	}
+	want := trail.Config{
+		Name: "org", S3BucketName: existingBucket, HomeRegion: "eu-central-1",
+		IsMultiRegionTrail: jsii.Bool(true), IncludeGlobalServiceEvents: jsii.Bool(true), EnableLogFileValidation: jsii.Bool(true),
+		KmsKeyID:                  jsii.String("arn:aws:kms:eu-central-1:111111111111:key/abc"),
+		CloudWatchLogsLogGroupArn: jsii.String("arn:aws:logs:eu-central-1:111111111111:log-group:trail:*"),
+		CloudWatchLogsRoleArn:     jsii.String("arn:aws:iam::111111111111:role/trail-to-logs"),
+		EventSelectors:            []trail.EventSelector{{ReadWriteType: "All", IncludeManagementEvents: jsii.Bool(true)}},
+	}
+	if len(trails) != 1 || !reflect.DeepEqual(trails[0], want) {
+		t.Errorf("TRAILGUARD_TRAILS = %s", resolve(vars["TRAILGUARD_TRAILS"]))
+	}
+
+	got, role := s.responderPolicy(t)
+	topicID, _ := s.only(t, "AWS::SNS::Topic")
+	logGroupID, _ := s.only(t, "AWS::Logs::LogGroup")
+	_, eic := s.only(t, "AWS::Lambda::EventInvokeConfig")
+	failures := ref(eic.Properties["DestinationConfig"].(map[string]any)["OnFailure"].(map[string]any)["Destination"])
+	expect := responderCore("arn:aws:cloudtrail:eu-central-1:111111111111:trail/org",
+		"arn:aws:iam::111111111111:policy/Quarantine", topicID, logGroupID, role)
+	expect = append(expect,
+		statement{Sid: "PassTrailLogsRole", Effect: "Allow", Actions: []string{"iam:PassRole"},
+			Resources: []string{"arn:aws:iam::111111111111:role/trail-to-logs"},
+			Condition: map[string]map[string]string{"StringEquals": {"iam:PassedToService": "cloudtrail.amazonaws.com"}}},
+		statement{Effect: "Allow", Actions: []string{"sqs:GetQueueAttributes", "sqs:GetQueueUrl", "sqs:SendMessage"},
+			Resources: []string{"{" + failures + ".Arn}"}})
+	compareStatements(t, got, expect)
+
+	for _, r := range s.ofType("AWS::Events::Rule") {
+		if e := r.Properties["ScheduleExpression"]; e != nil && e != "rate(15 minutes)" {
+			t.Errorf("schedule %v, want rate(15 minutes)", e)
+		}
+	}
+}
+
+func TestExistingTrailNoUnsuppressedNagFindings(t *testing.T) {
+	for _, f := range existingStack().nag {
+		t.Errorf("cdk-nag: %s", f)
+	}
+}
+
+// kmsStack encrypts with a customer key and adds Slack, in a region other
+// than us-east-1 (so global-service rules are left out).
+var kmsStack = sync.OnceValue(func() *synthesized {
+	return synth(&trailguardcdk.TrailguardStackProps{
+		StackProps: awscdk.StackProps{Env: &awscdk.Environment{Account: jsii.String("111111111111"), Region: jsii.String("eu-west-1")}},
+		Protection: trailguardcdk.ProtectionProps{
+			AlertEmails:         jsii.Strings("sec@example.com"),
+			EncryptWithKms:      jsii.Bool(true),
+			SlackWorkspaceID:    jsii.String("T0123456"),
+			SlackChannelID:      jsii.String("C0123456"),
+			ReservedConcurrency: jsii.Number(0),
+			Code:                fakeCode(&tempDirer{}),
+		},
+	})
+})
+
+func TestKmsEncryptsTrailTopicQueuesAndBucket(t *testing.T) {
+	s := kmsStack()
+	keyID, key := s.only(t, "AWS::KMS::Key")
+	if key.Properties["EnableKeyRotation"] != true || key.DeletionPolicy != "Retain" {
+		t.Errorf("key %v (deletion %s)", key.Properties, key.DeletionPolicy)
+	}
+	keyArn := "{" + keyID + ".Arn}"
+	_, tr := s.only(t, "AWS::CloudTrail::Trail")
+	if resolve(tr.Properties["KMSKeyId"]) != keyArn {
+		t.Errorf("trail KmsKeyId %v", tr.Properties["KMSKeyId"])
+	}
+	_, topic := s.only(t, "AWS::SNS::Topic")
+	if resolve(topic.Properties["KmsMasterKeyId"]) != keyArn {
+		t.Errorf("topic key %v", topic.Properties["KmsMasterKeyId"])
+	}
+	for id, q := range s.ofType("AWS::SQS::Queue") {
+		if resolve(q.Properties["KmsMasterKeyId"]) != keyArn {
+			t.Errorf("queue %s key %v", id, q.Properties["KmsMasterKeyId"])
+		}
+	}
+	bucketID := ref(tr.Properties["S3BucketName"])
+	trailArn := "arn:{AWS::Partition}:cloudtrail:eu-west-1:111111111111:trail/trailguard"
+	s.checkTrailBucket(t, bucketID, trailArn)
+	enc := s.resources[bucketID].Properties["BucketEncryption"].(map[string]any)["ServerSideEncryptionConfiguration"].([]any)[0].(map[string]any)
+	def := enc["ServerSideEncryptionByDefault"].(map[string]any)
+	if def["SSEAlgorithm"] != "aws:kms" || resolve(def["KMSMasterKeyID"]) != keyArn {
+		t.Errorf("bucket encryption %v", enc)
+	}
+
+	// The key lets CloudTrail encrypt for this trail only, and CloudWatch
+	// and EventBridge publish to the topic and dead-letter queue.
+	bySid := map[string]statement{}
+	for _, st := range statements(key.Properties["KeyPolicy"]) {
+		bySid[st.Sid] = st
+	}
+	if st := bySid["CloudTrailEncryptLogs"]; st.Condition["StringEquals"]["aws:SourceArn"] != trailArn ||
+		st.Condition["StringLike"]["kms:EncryptionContext:aws:cloudtrail:arn"] != "arn:{AWS::Partition}:cloudtrail:*:111111111111:trail/*" {
+		t.Errorf("CloudTrail key grant %+v", st)
+	}
+	for _, sid := range []string{"CloudTrailDescribeKey", "AllowPublishFromcloudwatch", "AllowPublishFromevents"} {
+		if _, ok := bySid[sid]; !ok {
+			t.Errorf("key policy lacks %s", sid)
+		}
+	}
+
+	// The responder gets the key through grants: a data key for the topic
+	// (ours) and CDK's grant for the encrypted on-failure queue.
+	got, _ := s.responderPolicy(t)
+	var grants [][]string
+	for _, st := range got {
+		if len(st.Resources) == 1 && st.Resources[0] == keyArn {
+			grants = append(grants, st.Actions)
+		}
+	}
+	sort.Slice(grants, func(i, j int) bool { return len(grants[i]) < len(grants[j]) })
+	if want := [][]string{{"kms:Decrypt", "kms:GenerateDataKey"}, {"kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*"}}; !reflect.DeepEqual(grants, want) {
+		t.Errorf("key grants to the responder %v, want %v", grants, want)
+	}
+
+	// The baseline names the key.
+	_, fn := s.only(t, "AWS::Lambda::Function")
+	var trails []trail.Config
+	vars := fn.Properties["Environment"].(map[string]any)["Variables"].(map[string]any)
+	if err := json.Unmarshal([]byte(resolve(vars["TRAILGUARD_TRAILS"])), &trails); err != nil || len(trails) != 1 ||
+		trails[0].KmsKeyID == nil || *trails[0].KmsKeyID != keyArn || trails[0].HomeRegion != "eu-west-1" {
+		t.Errorf("TRAILGUARD_TRAILS = %s", resolve(vars["TRAILGUARD_TRAILS"]))
+	}
+}
+
+func TestKmsStackSlackAndRegion(t *testing.T) {
+	s := kmsStack()
+	_, slack := s.only(t, "AWS::Chatbot::SlackChannelConfiguration")
+	topicID, _ := s.only(t, "AWS::SNS::Topic")
+	p := slack.Properties
+	if p["SlackWorkspaceId"] != "T0123456" || p["SlackChannelId"] != "C0123456" ||
+		len(list(p["SnsTopicArns"])) != 1 || ref(list(p["SnsTopicArns"])[0]) != topicID {
+		t.Errorf("slack configuration %v", p)
+	}
+	s.checkRules(t, expectedRules(false))
+	_, fn := s.only(t, "AWS::Lambda::Function")
+	if _, ok := fn.Properties["ReservedConcurrentExecutions"]; ok {
+		t.Errorf("ReservedConcurrency 0 should leave the function unreserved")
+	}
+}
+
+func TestKmsStackNoUnsuppressedNagFindings(t *testing.T) {
+	for _, f := range kmsStack().nag {
+		t.Errorf("cdk-nag: %s", f)
+	}
+}
