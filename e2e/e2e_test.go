@@ -1,0 +1,280 @@
+package e2e_test
+
+import (
+	"encoding/json"
+	"net/url"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
+	cttypes "github.com/aws/aws-sdk-go-v2/service/cloudtrail/types"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
+
+	"github.com/trailguard/trailguard/internal/notify"
+	"github.com/trailguard/trailguard/internal/respond"
+)
+
+// received is one alert as the SQS subscriber got it: SNS's notification
+// envelope around the message's "sqs" variant, the alert document.
+type received struct {
+	Subject string
+	Alert   notify.Alert
+}
+
+// alert waits for exactly one alert on the world's subscriber queue.
+func (w *world) alert() received {
+	w.t.Helper()
+	msgs, err := w.srv.ReceiveMessages(w.ctx, w.QueueURL, 1, handleWait)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	if len(msgs) != 1 {
+		w.t.Fatalf("subscriber got %d messages, want 1: %q", len(msgs), msgs)
+	}
+	var n struct{ Type, Subject, Message string }
+	if err := json.Unmarshal([]byte(msgs[0]), &n); err != nil || n.Type != "Notification" {
+		w.t.Fatalf("not an SNS notification: %q (%v)", msgs[0], err)
+	}
+	var r received
+	r.Subject = n.Subject
+	if err := json.Unmarshal([]byte(n.Message), &r.Alert); err != nil {
+		w.t.Fatalf("alert document: %v\n%s", err, n.Message)
+	}
+	return r
+}
+
+// checkSubject applies SNS's subject rules and trailguard's own: it names
+// the severity, the event and the actor.
+func checkSubject(t *testing.T, subject string, want ...string) {
+	t.Helper()
+	if subject == "" || len(subject) >= 100 {
+		t.Errorf("subject %q: length %d, want 1..99", subject, len(subject))
+	}
+	for _, r := range subject {
+		if r < 0x20 || r > 0x7e {
+			t.Errorf("subject %q: character %q is not printable ASCII", subject, r)
+		}
+	}
+	for _, s := range want {
+		if !strings.Contains(subject, s) {
+			t.Errorf("subject %q does not name %q", subject, s)
+		}
+	}
+}
+
+// checkActions asserts each planned action's kind and status, in order.
+func checkActions(t *testing.T, a notify.Alert, want map[respond.Kind]respond.Status) {
+	t.Helper()
+	got := map[respond.Kind]respond.Status{}
+	for _, x := range a.Actions {
+		got[x.Kind] = x.Status
+	}
+	for k, s := range want {
+		if got[k] != s {
+			t.Errorf("action %s: status %q, want %q (actions: %+v)", k, got[k], s, a.Actions)
+		}
+	}
+	if len(got) != len(want) {
+		t.Errorf("actions = %+v, want exactly %v", a.Actions, want)
+	}
+}
+
+func TestStopLoggingByIAMUser(t *testing.T) {
+	w := deploy(t, "")
+	w.stopLogging()
+
+	// Outside the pattern: another CloudTrail call, and the very event
+	// forged under a source that is not AWS's.
+	other, otherID := w.event("stoplogging-iamuser", func(env map[string]any) {
+		env["detail"].(map[string]any)["eventName"] = "DescribeTrails"
+	})
+	forged, forgedID := w.event("stoplogging-iamuser", func(env map[string]any) { env["source"] = "custom.cloudtrail" })
+	w.put(other)
+	w.put(forged)
+
+	raw, id := w.event("stoplogging-iamuser", nil)
+	w.put(raw)
+	line := w.waitHandled(id)
+
+	if !w.logging() {
+		t.Error("trail does not log after the response")
+	}
+	if got := w.attached(); !slices.Contains(got, w.PolicyARN) {
+		t.Errorf("attached policies = %v, want the deny-all %s", got, w.PolicyARN)
+	}
+	if got := w.keyStatus(); got != iamtypes.StatusTypeInactive {
+		t.Errorf("access key status = %s, want Inactive", got)
+	}
+	if line["level"] != "INFO" {
+		t.Errorf("responder log level = %v, want INFO: %v", line["level"], line)
+	}
+
+	r := w.alert()
+	checkSubject(t, r.Subject, "CRITICAL", "StopLogging", "mallory")
+	a := r.Alert
+	if a.Actor.ARN != "arn:aws:iam::123456789012:user/mallory" || a.Actor.AccessKeyID != w.KeyID {
+		t.Errorf("alert actor = %+v", a.Actor)
+	}
+	if a.Event.Name != "StopLogging" || a.Event.ID != id || !a.Tamper {
+		t.Errorf("alert event = %+v, tamper %v", a.Event, a.Tamper)
+	}
+	checkActions(t, a, map[respond.Kind]respond.Status{
+		respond.KindStartLogging:        respond.StatusDone,
+		respond.KindAttachUserPolicy:    respond.StatusDone,
+		respond.KindDeactivateAccessKey: respond.StatusDone,
+	})
+	if !strings.Contains(string(a.RawEvent), id) || !strings.Contains(a.Summary, "mallory") {
+		t.Errorf("alert lacks the raw event or a summary: summary %q, raw %s", a.Summary, a.RawEvent)
+	}
+
+	// The ignored events: kumo never matched them, the function never saw them.
+	delivered, err := w.srv.DeliveredEvents(w.ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	matched := 0
+	for _, d := range delivered {
+		if d.RuleName != w.RuleName {
+			continue
+		}
+		matched++
+		if strings.Contains(d.Detail, otherID) || strings.Contains(d.Detail, forgedID) {
+			t.Errorf("rule matched an event outside the pattern: %s", d.Detail)
+		}
+	}
+	if matched != 1 {
+		t.Errorf("rule matched %d events, want 1", matched)
+	}
+	if out := w.Fn.Output(); strings.Contains(out, otherID) || strings.Contains(out, forgedID) {
+		t.Errorf("an event outside the pattern reached the function:\n%s", out)
+	}
+}
+
+func TestFailedAttemptAlertsAndChangesNothing(t *testing.T) {
+	w := deploy(t, "failed")
+	// Stopped by someone else; the failed attempt must not restart it.
+	w.stopLogging()
+
+	raw, id := w.event("stoplogging-failed", nil)
+	w.put(raw)
+	w.waitHandled(id)
+
+	r := w.alert()
+	checkSubject(t, r.Subject, "StopLogging", w.User)
+	if r.Alert.Event.ErrorCode != "AccessDenied" || r.Alert.Event.ID != id {
+		t.Errorf("alert event = %+v", r.Alert.Event)
+	}
+	for _, a := range r.Alert.Actions {
+		if a.Status != respond.StatusManual {
+			t.Errorf("failed attempt took action %s (%s)", a.Kind, a.Status)
+		}
+	}
+	if w.logging() {
+		t.Error("failed attempt restarted logging")
+	}
+	if got := w.attached(); len(got) != 0 {
+		t.Errorf("failed attempt attached %v", got)
+	}
+	if got := w.keyStatus(); got != iamtypes.StatusTypeActive {
+		t.Errorf("failed attempt set the key %s", got)
+	}
+}
+
+func TestAssumedRoleSessionsRevoked(t *testing.T) {
+	w := deploy(t, "role")
+	w.stopLogging()
+
+	raw, id := w.event("stoplogging-assumedrole", nil)
+	w.put(raw)
+	w.waitHandled(id)
+
+	if !w.logging() {
+		t.Error("trail does not log after the response")
+	}
+	out, err := w.iam.GetRolePolicy(w.ctx, &iam.GetRolePolicyInput{RoleName: aws.String(w.Role), PolicyName: aws.String(respond.RevokePolicyName)})
+	if err != nil {
+		t.Fatalf("revocation policy: %v", err)
+	}
+	doc := aws.ToString(out.PolicyDocument)
+	if dec, err := url.QueryUnescape(doc); err == nil {
+		doc = dec
+	}
+	if !strings.Contains(doc, "aws:TokenIssueTime") || !strings.Contains(doc, `"Deny"`) {
+		t.Errorf("revocation policy = %s", doc)
+	}
+
+	r := w.alert()
+	checkSubject(t, r.Subject, "StopLogging", w.Role)
+	checkActions(t, r.Alert, map[respond.Kind]respond.Status{
+		respond.KindStartLogging:       respond.StatusDone,
+		respond.KindRevokeRoleSessions: respond.StatusDone,
+	})
+}
+
+func TestDeletedTrailRecreatedFromBaseline(t *testing.T) {
+	w := deploy(t, "deleted")
+	if _, err := w.ct.DeleteTrail(w.ctx, &cloudtrail.DeleteTrailInput{Name: aws.String(w.Trail)}); err != nil {
+		t.Fatal(err)
+	}
+
+	raw, id := w.event("deletetrail-iamuser", nil)
+	w.put(raw)
+	w.waitHandled(id)
+
+	got, err := w.ct.GetTrail(w.ctx, &cloudtrail.GetTrailInput{Name: aws.String(w.Trail)})
+	if err != nil {
+		t.Fatalf("trail not recreated: %v", err)
+	}
+	tr := got.Trail
+	if aws.ToString(tr.S3BucketName) != w.Bucket || !aws.ToBool(tr.IsMultiRegionTrail) || !aws.ToBool(tr.LogFileValidationEnabled) {
+		t.Errorf("recreated trail differs from the baseline: %+v", tr)
+	}
+	if !w.logging() {
+		t.Error("recreated trail does not log")
+	}
+	if got := w.attached(); !slices.Contains(got, w.PolicyARN) {
+		t.Errorf("attached policies = %v", got)
+	}
+	r := w.alert()
+	checkSubject(t, r.Subject, "DeleteTrail", w.User)
+}
+
+func TestBlindingSelectorsRestored(t *testing.T) {
+	w := deploy(t, "selectors")
+	no := false
+	if _, err := w.ct.PutEventSelectors(w.ctx, &cloudtrail.PutEventSelectorsInput{
+		TrailName: aws.String(w.Trail),
+		EventSelectors: []cttypes.EventSelector{{
+			ReadWriteType: cttypes.ReadWriteTypeAll, IncludeManagementEvents: &no,
+			DataResources: []cttypes.DataResource{{Type: aws.String("AWS::S3::Object"), Values: []string{}}},
+		}},
+	}); err != nil {
+		t.Fatal(err)
+	}
+
+	raw, id := w.event("puteventselectors-no-management", nil)
+	w.put(raw)
+	w.waitHandled(id)
+
+	sel, err := w.ct.GetEventSelectors(w.ctx, &cloudtrail.GetEventSelectorsInput{TrailName: aws.String(w.Trail)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	management := false
+	for _, s := range sel.EventSelectors {
+		if aws.ToBool(s.IncludeManagementEvents) && s.ReadWriteType == cttypes.ReadWriteTypeAll {
+			management = true
+		}
+	}
+	if !management {
+		t.Errorf("management events not restored: %+v", sel.EventSelectors)
+	}
+	r := w.alert()
+	checkSubject(t, r.Subject, "PutEventSelectors", w.User)
+	if got := w.keyStatus(); got != iamtypes.StatusTypeInactive {
+		t.Errorf("access key status = %s, want Inactive", got)
+	}
+}
