@@ -40,6 +40,13 @@ type Function struct {
 // process's environment. Its stdout and stderr go to Output. Server.Close
 // stops it; Stop does so earlier.
 func (s *Server) StartFunction(ctx context.Context, name, binary string, env []string) (*Function, error) {
+	return s.StartFunctionArgs(ctx, name, binary, nil, env)
+}
+
+// StartFunctionArgs is StartFunction for a handler that needs command-line
+// arguments, e.g. a program whose hidden subcommand serves the function
+// (`trailguard lambda-responder`).
+func (s *Server) StartFunctionArgs(ctx context.Context, name, binary string, args, env []string) (*Function, error) {
 	addr := strings.TrimPrefix(s.URL, "http://")
 	base := append(s.Env(),
 		"AWS_LAMBDA_RUNTIME_API="+addr+"/_runtime/"+name,
@@ -50,7 +57,7 @@ func (s *Server) StartFunction(ctx context.Context, name, binary string, env []s
 	)
 
 	f := &Function{Name: name, out: &syncBuffer{}, done: make(chan struct{})}
-	f.cmd = exec.Command(binary) //nolint:gosec // the caller names the binary on purpose
+	f.cmd = exec.Command(binary, args...) //nolint:gosec // the caller names the binary on purpose
 	f.cmd.Env = append(base, env...)
 	f.cmd.Stdout = f.out
 	f.cmd.Stderr = f.out
