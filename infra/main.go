@@ -29,8 +29,27 @@ func main() {
 		fmt.Fprintln(os.Stderr, "trailguard:", err)
 		os.Exit(2)
 	}
-	trailguardcdk.NewTrailguardStack(app, jsii.String(orDefault(ctxString(app, "stackName"), "Trailguard")), props)
+	if err := newStack(app, props); err != nil {
+		fmt.Fprintln(os.Stderr, "trailguard:", err)
+		os.Exit(2)
+	}
 	app.Synth(nil)
+}
+
+// newStack turns the construct's panic on invalid settings into an error, so
+// a typo in a context value reads as one line, not a stack trace.
+func newStack(app awscdk.App, props *trailguardcdk.TrailguardStackProps) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			if e, ok := r.(error); ok {
+				err = e
+				return
+			}
+			panic(r)
+		}
+	}()
+	trailguardcdk.NewTrailguardStack(app, jsii.String(orDefault(ctxString(app, "stackName"), "Trailguard")), props)
+	return nil
 }
 
 func ctxString(app awscdk.App, k string) string {
