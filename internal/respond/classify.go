@@ -122,10 +122,16 @@ func Classify(ev trail.Event, s config.Settings) Classification {
 		Actor:     classifyActor(r.UserIdentity),
 	}
 	c.Self = isSelf(r.UserIdentity, s.SelfRoleARN)
-	c.Target = classifyTarget(r, entry, s)
+	// requestParameters are decoded once; a shape error leaves them empty,
+	// which means no target and nothing to compare (the alert still goes).
+	var p params
+	if known {
+		_ = r.Params(&p)
+	}
+	c.Request = p.Config
+	c.Target = classifyTarget(r, p, entry, s)
 
 	if known && entry.Resource == catalog.Trail {
-		_ = r.Params(&c.Request) // a shape error leaves it empty: nothing to compare
 		switch entry.Response {
 		case catalog.RevertTrail:
 			c.Changes = trailChanges(c.Request, c.Target.Baseline)
@@ -258,16 +264,20 @@ func classifyActor(id trail.Identity) Actor {
 	return a
 }
 
+// params are the requestParameters fields the classifier reads: a trail
+// configuration (UpdateTrail, CreateTrail, PutEventSelectors) and the names
+// other calls use for their target.
+type params struct {
+	trail.Config
+	TrailName      string `json:"trailName"`
+	EventDataStore string `json:"eventDataStore"`
+}
+
 // classifyTarget finds the resource in requestParameters and where to act on it.
-func classifyTarget(r trail.Record, e catalog.Entry, s config.Settings) Target {
+func classifyTarget(r trail.Record, p params, e catalog.Entry, s config.Settings) Target {
 	t := Target{Kind: e.Resource, Region: r.AWSRegion}
 	switch e.Resource {
 	case catalog.Trail:
-		var p struct {
-			Name      string `json:"name"`
-			TrailName string `json:"trailName"`
-		}
-		_ = r.Params(&p) // validated at parse time: shape errors leave names empty
 		t.Ref = trail.ParseTrailRef(firstNonEmpty(p.Name, p.TrailName))
 		t.ID = t.Ref.Given
 		if b, ok := s.Baseline(t.Ref); ok {
@@ -280,10 +290,6 @@ func classifyTarget(r trail.Record, e catalog.Entry, s config.Settings) Target {
 			t.Region = t.Ref.Region
 		}
 	case catalog.EventDataStore:
-		var p struct {
-			EventDataStore string `json:"eventDataStore"`
-		}
-		_ = r.Params(&p)
 		t.ID = p.EventDataStore
 		if a, ok := trail.ParseARN(p.EventDataStore); ok && a.Region != "" {
 			t.Region = a.Region

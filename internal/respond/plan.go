@@ -100,7 +100,7 @@ func (p Plan) Enforcing() bool {
 // NewPlan computes what to do about a classified event. It is a pure function
 // of its inputs; now is the time session revocation cuts off at.
 func NewPlan(c Classification, s config.Settings, now time.Time) Plan {
-	p := Plan{Classification: c}
+	p := Plan{Classification: c, Actions: make([]Action, 0, 4)}
 	if c.Self && !c.Tamper() {
 		p.Quiet = true
 		return p

@@ -9,11 +9,23 @@ type ARN struct {
 
 // ParseARN splits s; ok is false when s is not an ARN.
 func ParseARN(s string) (a ARN, ok bool) {
-	parts := strings.SplitN(s, ":", 6)
-	if len(parts) != 6 || parts[0] != "arn" || parts[1] == "" || parts[2] == "" {
+	rest, ok := strings.CutPrefix(s, "arn:")
+	if !ok {
 		return ARN{}, false
 	}
-	return ARN{Partition: parts[1], Service: parts[2], Region: parts[3], Account: parts[4], Resource: parts[5]}, true
+	// Cut instead of SplitN: ARNs are parsed several times per event and
+	// this allocates nothing.
+	parts := [...]*string{&a.Partition, &a.Service, &a.Region, &a.Account}
+	for _, p := range parts {
+		if *p, rest, ok = strings.Cut(rest, ":"); !ok {
+			return ARN{}, false
+		}
+	}
+	if a.Partition == "" || a.Service == "" {
+		return ARN{}, false
+	}
+	a.Resource = rest
+	return a, true
 }
 
 // String joins the parts back into an ARN.

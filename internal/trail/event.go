@@ -130,32 +130,34 @@ func Parse(b []byte) (Event, error) {
 	if trimmed[0] != '{' {
 		return Event{}, fmt.Errorf("%w: not a JSON object", ErrMalformed)
 	}
-	var probe struct {
-		DetailType *string         `json:"detail-type"`
-		Detail     json.RawMessage `json:"detail"`
+	// One decoding pass serves both shapes: the envelope's detail, or the
+	// record's own fields at the top level of a bare record.
+	var w struct {
+		Event
+		Detail     Record `json:"detail"`
+		DetailType string `json:"detail-type"`
+		Record
 	}
-	if err := json.Unmarshal(trimmed, &probe); err != nil {
+	if err := json.Unmarshal(trimmed, &w); err != nil {
 		return Event{}, fmt.Errorf("%w: %w", ErrMalformed, err)
 	}
-
-	var ev Event
-	if probe.DetailType != nil {
-		if *probe.DetailType != DetailType {
-			return Event{}, fmt.Errorf("%w: detail-type %q is not %q", ErrMalformed, *probe.DetailType, DetailType)
-		}
-		if d := bytes.TrimSpace(probe.Detail); len(d) == 0 || d[0] != '{' {
-			return Event{}, fmt.Errorf("%w: detail is not a JSON object", ErrMalformed)
-		}
-		if err := json.Unmarshal(trimmed, &ev); err != nil {
-			return Event{}, fmt.Errorf("%w: %w", ErrMalformed, err)
-		}
-	} else if err := json.Unmarshal(trimmed, &ev.Record); err != nil {
-		return Event{}, fmt.Errorf("%w: %w", ErrMalformed, err)
+	ev := w.Event
+	// An envelope without a usable detail leaves Record empty, which the
+	// validation below reports field by field.
+	switch {
+	case w.DetailType == "":
+		ev.Record = w.Record
+	case w.DetailType != DetailType:
+		return Event{}, fmt.Errorf("%w: detail-type %q is not %q", ErrMalformed, w.DetailType, DetailType)
+	default:
+		ev.DetailType = w.DetailType
+		ev.Record = w.Detail
 	}
 	if err := ev.Record.validate(); err != nil {
 		return Event{}, err
 	}
-	ev.Raw = append(json.RawMessage(nil), trimmed...)
+	// Raw aliases the input: the caller hands over the buffer.
+	ev.Raw = json.RawMessage(trimmed)
 	return ev, nil
 }
 
