@@ -124,7 +124,8 @@ func newRoot(e *env) *cobra.Command {
 	// Commands: one line each, one file each.
 	root.AddCommand(newCheckCmd(e, g)) // check.go
 	// respond.go: root.AddCommand(newRespondCmd(e, g))
-	// demo.go:    root.AddCommand(newDemoCmd(e, g))
+	root.AddCommand(newDemoCmd(e, g))        // demo.go
+	root.AddCommand(newLambdaResponderCmd()) // demo.go: the demo's function process
 
 	return root
 }
