@@ -122,8 +122,8 @@ func newRoot(e *env) *cobra.Command {
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 
 	// Commands: one line each, one file each.
-	root.AddCommand(newCheckCmd(e, g)) // check.go
-	// respond.go: root.AddCommand(newRespondCmd(e, g))
+	root.AddCommand(newCheckCmd(e, g))       // check.go
+	root.AddCommand(newRespondCmd(e, g))     // respond.go
 	root.AddCommand(newDemoCmd(e, g))        // demo.go
 	root.AddCommand(newLambdaResponderCmd()) // demo.go: the demo's function process
 
