@@ -17,7 +17,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
+	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
@@ -32,15 +36,26 @@ type Clients struct {
 	IAM        *iam.Client
 	SNS        *sns.Client
 	STS        *sts.Client
+	S3         *s3.Client
+	KMS        *kms.Client
+	Logs       *cloudwatchlogs.Client
+	Events     *eventbridge.Client
 }
 
-// NewClients builds every client once from cfg.
+// NewClients builds every client once from cfg. Building a client makes no
+// call, so the ones an event never needs cost nothing but memory.
 func NewClients(cfg aws.Config) Clients {
 	return Clients{
 		CloudTrail: cloudtrail.NewFromConfig(cfg),
 		IAM:        iam.NewFromConfig(cfg),
 		SNS:        sns.NewFromConfig(cfg),
 		STS:        sts.NewFromConfig(cfg),
+		// Path-style addressing works with every endpoint, including
+		// AWS_ENDPOINT_URL pointing at a local emulator.
+		S3:     s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = cfg.BaseEndpoint != nil }),
+		KMS:    kms.NewFromConfig(cfg),
+		Logs:   cloudwatchlogs.NewFromConfig(cfg),
+		Events: eventbridge.NewFromConfig(cfg),
 	}
 }
 
@@ -95,7 +110,10 @@ func AccountAlias(api AliasAPI) func(context.Context) string {
 
 // NewEngine builds the engine from settings and clients.
 func NewEngine(s config.Settings, c Clients, opts ...respond.Option) *respond.Engine {
-	opts = append([]respond.Option{respond.WithAccountAlias(AccountAlias(c.IAM))}, opts...)
+	opts = append([]respond.Option{
+		respond.WithAccountAlias(AccountAlias(c.IAM)),
+		respond.WithResources(respond.Resources{S3: c.S3, KMS: c.KMS, Logs: c.Logs, Events: c.Events}),
+	}, opts...)
 	return respond.New(s, c.CloudTrail, c.IAM, notify.SNS{Client: c.SNS, TopicARN: s.TopicARN}, opts...)
 }
 

@@ -9,6 +9,7 @@
 package catalog
 
 import (
+	"slices"
 	"sort"
 	"strings"
 )
@@ -47,6 +48,22 @@ type Resource string
 const (
 	Trail          Resource = "trail"
 	EventDataStore Resource = "event-data-store"
+	// Bucket is a protected trail's S3 bucket.
+	Bucket Resource = "bucket"
+	// Key is a protected trail's KMS key.
+	Key Resource = "kms-key"
+	// LogGroup is a protected trail's CloudWatch Logs log group.
+	LogGroup Resource = "log-group"
+	// Organization is the account's membership of its organization.
+	Organization Resource = "organization"
+	// EventRule is one of trailguard's own EventBridge rules.
+	EventRule Resource = "rule"
+	// Function is trailguard's own responder function.
+	Function Resource = "function"
+	// Topic is trailguard's own alert topic.
+	Topic Resource = "topic"
+	// Role is trailguard's own responder role.
+	Role Resource = "role"
 )
 
 // Response is what the responder does about a successful call of an entry.
@@ -72,6 +89,21 @@ const (
 	RestoreEventDataStore Response = "restore-event-data-store"
 	// StartIngestion: StartEventDataStoreIngestion.
 	StartIngestion Response = "start-ingestion"
+	// FixLifecycle: remove the bucket's lifecycle rules that expire logs
+	// sooner than the minimum retention (DeleteBucketLifecycle if none stay).
+	FixLifecycle Response = "fix-lifecycle"
+	// RestoreBucketPolicy: put CloudTrail's grants back in the bucket policy.
+	RestoreBucketPolicy Response = "restore-bucket-policy"
+	// RecreateBucket: create the bucket again, hardened, with its policy.
+	RecreateBucket Response = "recreate-bucket"
+	// EnableKey: EnableKey.
+	EnableKey Response = "enable-key"
+	// CancelKeyDeletion: CancelKeyDeletion, then EnableKey.
+	CancelKeyDeletion Response = "cancel-key-deletion"
+	// RecreateLogGroup: CreateLogGroup with the same name.
+	RecreateLogGroup Response = "recreate-log-group"
+	// EnableRule: EnableRule.
+	EnableRule Response = "enable-rule"
 )
 
 // Entry is one row of the catalog: one API call that can blind CloudTrail or
@@ -116,11 +148,28 @@ func (e Entry) EventNames() []string {
 	return []string{e.Name}
 }
 
-const cloudtrail = "cloudtrail.amazonaws.com"
+const (
+	cloudtrail    = "cloudtrail.amazonaws.com"
+	s3            = "s3.amazonaws.com"
+	kms           = "kms.amazonaws.com"
+	logs          = "logs.amazonaws.com"
+	organizations = "organizations.amazonaws.com"
+	events        = "events.amazonaws.com"
+	lambda        = "lambda.amazonaws.com"
+	sns           = "sns.amazonaws.com"
+	iam           = "iam.amazonaws.com"
+)
 
-// entries is the table itself. Keep it sorted by source, then by how much
-// damage the call can do.
-var entries = []Entry{
+// redeploy is the manual step for parts of the protection that only a
+// deployment can rebuild.
+const redeploy = "redeploy trailguard (cd infra && npx aws-cdk@2 deploy) to rebuild it, and find out who did this"
+
+// entries is the table itself: the trail API, then the trail's
+// surroundings, then the protection itself.
+var entries = slices.Concat(trailAPI, surroundings, protection, roleChanges)
+
+// trailAPI are CloudTrail's own calls, most damaging first.
+var trailAPI = []Entry{
 	{
 		Source: cloudtrail, Name: "StopLogging", Resource: Trail,
 		Severity: Critical, FailedSeverity: Medium,
@@ -213,6 +262,149 @@ var entries = []Entry{
 		Undo:   "none needed",
 	},
 }
+
+
+// The trail's surroundings: the bucket, key and log group it depends on.
+var surroundings = []Entry{
+	{
+		Source: s3, Name: "PutBucketLifecycle", Resource: Bucket,
+		Severity: High, FailedSeverity: Medium, Response: FixLifecycle, Contain: true,
+		Blinds: "a lifecycle rule on the trail bucket deletes logs early (one day, in the known attack)",
+		Undo:   "remove the lifecycle rules that expire logs before the minimum retention",
+	},
+	{
+		Source: s3, Name: "PutBucketPolicy", Resource: Bucket,
+		Severity: High, FailedSeverity: Medium, Response: RestoreBucketPolicy, Contain: true,
+		Blinds: "a bucket policy without CloudTrail's grant (or denying it) stops log delivery",
+		Undo:   "put CloudTrail's grants back into the bucket policy",
+	},
+	{
+		Source: s3, Name: "DeleteBucketPolicy", Resource: Bucket,
+		Severity: High, FailedSeverity: Medium, Response: RestoreBucketPolicy, Contain: true,
+		Blinds: "without a bucket policy CloudTrail cannot write its logs",
+		Undo:   "put the bucket policy with CloudTrail's grants back",
+	},
+	{
+		Source: s3, Name: "DeleteBucket", Resource: Bucket,
+		Severity: Critical, FailedSeverity: Medium, Response: RecreateBucket, Contain: true,
+		Blinds: "the trail's delivery target is gone",
+		Undo:   "create the bucket again (public access blocked, versioned) with CloudTrail's grants; if the name was taken meanwhile, point the trail at a new bucket",
+	},
+	{
+		Source: kms, Name: "DisableKey", Resource: Key,
+		Severity: High, FailedSeverity: Medium, Response: EnableKey, Contain: true,
+		Blinds: "CloudTrail cannot encrypt with a disabled key: delivery stops",
+		Undo:   "EnableKey",
+	},
+	{
+		Source: kms, Name: "ScheduleKeyDeletion", Resource: Key,
+		Severity: Critical, FailedSeverity: Medium, Response: CancelKeyDeletion, Contain: true,
+		Blinds: "the trail's key is disabled now and deleted later, with every log encrypted by it",
+		Undo:   "CancelKeyDeletion, then EnableKey",
+	},
+	{
+		Source: kms, Name: "PutKeyPolicy", Resource: Key,
+		Severity: High, FailedSeverity: Medium, Response: Alert, Contain: true,
+		Blinds: "a key policy without CloudTrail's grant stops encrypted delivery",
+		Undo:   "review the key policy: CloudTrail needs kms:GenerateDataKey* with an aws:SourceArn condition naming the trail (restoring a key policy automatically is riskier than a person doing it)",
+	},
+	{
+		Source: logs, Name: "DeleteLogGroup", Resource: LogGroup,
+		Severity: High, FailedSeverity: Medium, Response: RecreateLogGroup, Contain: true,
+		Blinds: "the trail's real-time copy in CloudWatch Logs (and its metric filters and alarms) is lost",
+		Undo:   "CreateLogGroup with the same name; recreate its metric filters and retention",
+	},
+	{
+		Source: organizations, Name: "LeaveOrganization", Resource: Organization,
+		Severity: Critical, FailedSeverity: Critical, Response: Alert, Contain: true,
+		Blinds: "the organization trail and the SCPs stop applying to this account",
+		Undo:   "from the management account, invite the account back (InviteAccountToOrganization) and accept; then check the organization trail and SCPs cover it again",
+	},
+}
+
+// The protection itself: disabling trailguard is tampering too.
+var protection = []Entry{
+	{
+		Source: events, Name: "DisableRule", Resource: EventRule,
+		Severity: Critical, FailedSeverity: Medium, Response: EnableRule, Contain: true,
+		Blinds: "a disabled trailguard rule sees nothing, not even its own disabling (reconciliation catches it)",
+		Undo:   "EnableRule",
+	},
+	{
+		Source: events, Name: "DeleteRule", Resource: EventRule,
+		Severity: Critical, FailedSeverity: Medium, Response: Alert, Contain: true,
+		Blinds: "trailguard no longer receives these events",
+		Undo:   redeploy,
+	},
+	{
+		Source: events, Name: "RemoveTargets", Resource: EventRule,
+		Severity: Critical, FailedSeverity: Medium, Response: Alert, Contain: true,
+		Blinds: "trailguard's rule no longer invokes the responder",
+		Undo:   redeploy,
+	},
+	{
+		Source: lambda, Name: "DeleteFunction", LoggedAs: []string{"DeleteFunction20150331", "DeleteFunction"}, Resource: Function,
+		Severity: Critical, FailedSeverity: Medium, Response: Alert, Contain: true,
+		Blinds: "the responder is gone: nothing restores or alerts any more",
+		Undo:   redeploy,
+	},
+	{
+		Source: lambda, Name: "UpdateFunctionCode", LoggedAs: []string{"UpdateFunctionCode20150331v2", "UpdateFunctionCode20150331", "UpdateFunctionCode"}, Resource: Function,
+		Severity: Critical, FailedSeverity: Medium, Response: Alert, Contain: true,
+		Blinds: "the responder's code was replaced: it may do nothing, or worse",
+		Undo:   redeploy,
+	},
+	{
+		Source: lambda, Name: "UpdateFunctionConfiguration", LoggedAs: []string{"UpdateFunctionConfiguration20150331v2", "UpdateFunctionConfiguration20150331", "UpdateFunctionConfiguration"}, Resource: Function,
+		Severity: High, FailedSeverity: Medium, Response: Alert, Contain: true,
+		Blinds: "the responder's settings (mode, allow list, topic) or role may have changed",
+		Undo:   redeploy,
+	},
+	{
+		Source: lambda, Name: "PutFunctionConcurrency", LoggedAs: []string{"PutFunctionConcurrency20171031", "PutFunctionConcurrency"}, Resource: Function,
+		Severity: Critical, FailedSeverity: Medium, Response: Alert, Contain: true,
+		Blinds: "a reserved concurrency of 0 stops the responder from running at all",
+		Undo:   redeploy,
+	},
+	{
+		Source: lambda, Name: "DeleteFunctionConcurrency", LoggedAs: []string{"DeleteFunctionConcurrency20171031", "DeleteFunctionConcurrency"}, Resource: Function,
+		Severity: Medium, FailedSeverity: Info, Response: Alert, Contain: false,
+		Blinds: "the responder's reserved capacity is gone: a busy account can starve it",
+		Undo:   redeploy,
+	},
+	{
+		Source: lambda, Name: "RemovePermission", LoggedAs: []string{"RemovePermission20150331v2", "RemovePermission20150331", "RemovePermission"}, Resource: Function,
+		Severity: Critical, FailedSeverity: Medium, Response: Alert, Contain: true,
+		Blinds: "EventBridge may no longer be allowed to invoke the responder",
+		Undo:   redeploy,
+	},
+	{
+		Source: sns, Name: "DeleteTopic", Resource: Topic,
+		Severity: Critical, FailedSeverity: Medium, Response: Alert, Contain: true,
+		Blinds: "trailguard's alerts have nowhere to go (this one may not arrive either: check the function's logs)",
+		Undo:   redeploy + "; confirm the email subscriptions again",
+	},
+	{
+		Source: sns, Name: "Unsubscribe", Resource: Topic,
+		Severity: High, FailedSeverity: Medium, Response: Alert, Contain: true,
+		Blinds: "an owner no longer receives trailguard's alerts",
+		Undo:   "subscribe the address again and confirm it",
+	},
+}
+
+// roleChanges are the IAM calls that change what the responder's role may do.
+var roleChanges = func() []Entry {
+	var out []Entry
+	for _, name := range []string{"PutRolePolicy", "DeleteRolePolicy", "AttachRolePolicy", "DetachRolePolicy", "UpdateAssumeRolePolicy", "PutRolePermissionsBoundary", "DeleteRolePermissionsBoundary", "DeleteRole"} {
+		out = append(out, Entry{
+			Source: iam, Name: name, Resource: Role,
+			Severity: Critical, FailedSeverity: Medium, Response: Alert, Contain: true,
+			Blinds: "the responder's role changed: it may lose the rights to restore and contain, or gain others",
+			Undo:   redeploy,
+		})
+	}
+	return out
+}()
 
 var byEvent = func() map[string]Entry {
 	m := make(map[string]Entry)

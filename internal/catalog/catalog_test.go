@@ -35,6 +35,37 @@ func TestCloudTrailRowsPresent(t *testing.T) {
 	}
 }
 
+// Issue 5's rows: the trail's surroundings and the protection itself.
+func TestBeyondTheTrailAPI(t *testing.T) {
+	rows := map[string][]string{
+		"s3.amazonaws.com":            {"PutBucketLifecycle", "PutBucketPolicy", "DeleteBucketPolicy", "DeleteBucket"},
+		"kms.amazonaws.com":           {"DisableKey", "ScheduleKeyDeletion", "PutKeyPolicy"},
+		"logs.amazonaws.com":          {"DeleteLogGroup"},
+		"organizations.amazonaws.com": {"LeaveOrganization"},
+		"events.amazonaws.com":        {"DisableRule", "DeleteRule", "RemoveTargets"},
+		"lambda.amazonaws.com":        {"DeleteFunction20150331", "UpdateFunctionCode20150331v2", "PutFunctionConcurrency20171031", "DeleteFunctionConcurrency20171031", "UpdateFunctionConfiguration20150331v2", "RemovePermission20150331v2"},
+		"sns.amazonaws.com":           {"DeleteTopic", "Unsubscribe"},
+		"iam.amazonaws.com":           {"PutRolePolicy", "AttachRolePolicy", "DetachRolePolicy", "DeleteRolePolicy", "UpdateAssumeRolePolicy"},
+	}
+	for src, names := range rows {
+		for _, n := range names {
+			if _, ok := catalog.Lookup(src, n); !ok {
+				t.Errorf("%s %s missing", src, n)
+			}
+		}
+	}
+	if e, _ := catalog.Lookup("organizations.amazonaws.com", "LeaveOrganization"); e.FailedSeverity != catalog.Critical {
+		t.Error("a failed LeaveOrganization must still be critical")
+	}
+	global := map[string]bool{}
+	for _, r := range catalog.Rules() {
+		global[r.EventSource] = r.GlobalOnly
+	}
+	if !global["iam.amazonaws.com"] || !global["organizations.amazonaws.com"] || global["s3.amazonaws.com"] {
+		t.Errorf("IAM and Organizations events arrive only in us-east-1: %v", global)
+	}
+}
+
 func TestEntriesAreConsistent(t *testing.T) {
 	seen := map[string]bool{}
 	for _, e := range catalog.All() {
@@ -48,8 +79,11 @@ func TestEntriesAreConsistent(t *testing.T) {
 		if e.FailedSeverity > e.Severity {
 			t.Errorf("%s: a failed attempt is rated above a successful one", e.Name)
 		}
-		if e.Response == catalog.Alert && e.Contain {
-			t.Errorf("%s: contains the actor but restores nothing and is not flagged manual", e.Name)
+		if e.Contain && !e.Tamper() {
+			t.Errorf("%s: contains the actor of a change that is not tampering", e.Name)
+		}
+		if e.Blinds == "" || e.Undo == "" {
+			t.Errorf("%s: undocumented", e.Name)
 		}
 		if e.Tamper() && e.Severity < catalog.High {
 			t.Errorf("%s: tampering below high severity", e.Name)

@@ -12,6 +12,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/trailguard/trailguard/internal/trail"
@@ -25,7 +26,19 @@ const (
 	EnvAllow               = "TRAILGUARD_ALLOW"
 	EnvSelfRoleARN         = "TRAILGUARD_SELF_ROLE_ARN"
 	EnvTrails              = "TRAILGUARD_TRAILS"
+	// EnvRules lists trailguard's own EventBridge rule names (comma-separated),
+	// so that disabling or deleting them is recognised and reconciled.
+	EnvRules = "TRAILGUARD_RULES"
+	// EnvMinRetentionDays is the shortest log retention a lifecycle rule on
+	// a trail bucket may set before it counts as tampering.
+	EnvMinRetentionDays = "TRAILGUARD_MIN_RETENTION_DAYS"
+	// EnvFunctionName is set by Lambda itself: the responder's own function.
+	EnvFunctionName = "AWS_LAMBDA_FUNCTION_NAME"
 )
+
+// DefaultMinRetentionDays is one year, the retention CIS and most audit
+// frameworks ask of CloudTrail logs.
+const DefaultMinRetentionDays = 365
 
 // DefaultQuarantinePolicyARN is AWS's managed deny-everything policy.
 const DefaultQuarantinePolicyARN = "arn:aws:iam::aws:policy/AWSDenyAll"
@@ -53,6 +66,13 @@ type Settings struct {
 	SelfRoleARN string
 	// Trails are the protected trails' baselines.
 	Trails []trail.Config
+	// Rules are trailguard's own EventBridge rules.
+	Rules []string
+	// MinRetentionDays: lifecycle rules expiring trail logs sooner are
+	// tampering.
+	MinRetentionDays int
+	// FunctionName is the responder's own Lambda function, when known.
+	FunctionName string
 }
 
 // Load reads the settings through getenv (os.Getenv in production) and
@@ -64,6 +84,21 @@ func Load(getenv func(string) string) (Settings, error) {
 		Mode:                Mode(strings.TrimSpace(getenv(EnvMode))),
 		QuarantinePolicyARN: strings.TrimSpace(getenv(EnvQuarantinePolicyARN)),
 		SelfRoleARN:         strings.TrimSpace(getenv(EnvSelfRoleARN)),
+		FunctionName:        strings.TrimSpace(getenv(EnvFunctionName)),
+		MinRetentionDays:    DefaultMinRetentionDays,
+	}
+
+	for _, r := range strings.Split(getenv(EnvRules), ",") {
+		if r = strings.TrimSpace(r); r != "" {
+			s.Rules = append(s.Rules, r)
+		}
+	}
+	if v := strings.TrimSpace(getenv(EnvMinRetentionDays)); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			errs = append(errs, fmt.Errorf("%s: %q is not a positive number of days", EnvMinRetentionDays, v))
+		}
+		s.MinRetentionDays = n
 	}
 
 	switch a, ok := trail.ParseARN(s.TopicARN); {

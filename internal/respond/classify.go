@@ -1,6 +1,7 @@
 package respond
 
 import (
+	"encoding/json"
 	"strings"
 
 	"github.com/trailguard/trailguard/internal/catalog"
@@ -54,6 +55,15 @@ type Target struct {
 	Region string `json:"region"`
 	// Baseline is the protected trail's baseline, when one is configured.
 	Baseline *trail.Config `json:"-"`
+	// Protected is false when the call acted on something trailguard does
+	// not protect (another bucket, key or rule): such events are only logged.
+	Protected bool `json:"protected"`
+	// Trails are the ARNs of the protected trails writing to a bucket, and
+	// KeyPrefix their log prefix, to restore CloudTrail's bucket grants.
+	Trails    []string `json:"trails,omitempty"`
+	KeyPrefix string   `json:"keyPrefix,omitempty"`
+	// Account is the account the call was made in.
+	Account string `json:"account,omitempty"`
 }
 
 // Exemption is why the actor is not contained although the event is tampering.
@@ -86,6 +96,9 @@ type Classification struct {
 	Exemptions []Exemption `json:"exemptions,omitempty"`
 	// Self is true when the responder itself made the call.
 	Self bool `json:"self"`
+	// judged is true for calls whose content decides whether they are
+	// tampering (UpdateTrail, PutEventSelectors, lifecycle, policies).
+	judged bool
 }
 
 // Tamper reports whether the event, as classified, blinded or tried to blind
@@ -94,8 +107,7 @@ func (c Classification) Tamper() bool {
 	if !c.Known || !c.Entry.Tamper() {
 		return false
 	}
-	switch c.Entry.Response {
-	case catalog.RevertTrail, catalog.RestoreSelectors:
+	if c.judged {
 		return !c.Succeeded || degrading(c.Changes)
 	}
 	return true
@@ -131,13 +143,14 @@ func Classify(ev trail.Event, s config.Settings) Classification {
 	c.Request = p.Config
 	c.Target = classifyTarget(r, p, entry, s)
 
-	if known && entry.Resource == catalog.Trail {
-		switch entry.Response {
-		case catalog.RevertTrail:
-			c.Changes = trailChanges(c.Request, c.Target.Baseline)
-		case catalog.RestoreSelectors:
-			c.Changes = selectorChanges(c.Request, c.Target.Baseline)
-		}
+	switch {
+	case !known:
+	case entry.Response == catalog.RevertTrail:
+		c.Changes, c.judged = trailChanges(c.Request, c.Target.Baseline), true
+	case entry.Response == catalog.RestoreSelectors:
+		c.Changes, c.judged = selectorChanges(c.Request, c.Target.Baseline), true
+	default:
+		c.Changes, c.judged = surroundingChanges(entry, p, s)
 	}
 
 	switch {
@@ -148,7 +161,7 @@ func Classify(ev trail.Event, s config.Settings) Classification {
 	default:
 		c.Severity = entry.Severity
 	}
-	if c.Succeeded && known && (entry.Response == catalog.RevertTrail || entry.Response == catalog.RestoreSelectors) && !degrading(c.Changes) {
+	if c.Succeeded && c.judged && !degrading(c.Changes) {
 		c.Severity = catalog.Info
 		c.Exemptions = append(c.Exemptions, ExemptNotDegrading)
 	}
@@ -269,15 +282,27 @@ func classifyActor(id trail.Identity) Actor {
 // other calls use for their target.
 type params struct {
 	trail.Config
-	TrailName      string `json:"trailName"`
-	EventDataStore string `json:"eventDataStore"`
+	TrailName              string          `json:"trailName"`
+	EventDataStore         string          `json:"eventDataStore"`
+	BucketName             string          `json:"bucketName"`
+	BucketPolicy           json.RawMessage `json:"bucketPolicy"`
+	LifecycleConfiguration json.RawMessage `json:"LifecycleConfiguration"`
+	KeyID                  string          `json:"keyId"`
+	Policy                 string          `json:"policy"`
+	LogGroupName           string          `json:"logGroupName"`
+	Rule                   string          `json:"rule"`
+	FunctionName           string          `json:"functionName"`
+	TopicArn               string          `json:"topicArn"`
+	SubscriptionArn        string          `json:"subscriptionArn"`
+	RoleName               string          `json:"roleName"`
 }
 
 // classifyTarget finds the resource in requestParameters and where to act on it.
 func classifyTarget(r trail.Record, p params, e catalog.Entry, s config.Settings) Target {
-	t := Target{Kind: e.Resource, Region: r.AWSRegion}
+	t := Target{Kind: e.Resource, Region: r.AWSRegion, Account: r.RecipientAccountID}
 	switch e.Resource {
 	case catalog.Trail:
+		t.Protected = true
 		t.Ref = trail.ParseTrailRef(firstNonEmpty(p.Name, p.TrailName))
 		t.ID = t.Ref.Given
 		if b, ok := s.Baseline(t.Ref); ok {
@@ -290,10 +315,13 @@ func classifyTarget(r trail.Record, p params, e catalog.Entry, s config.Settings
 			t.Region = t.Ref.Region
 		}
 	case catalog.EventDataStore:
+		t.Protected = true
 		t.ID = p.EventDataStore
 		if a, ok := trail.ParseARN(p.EventDataStore); ok && a.Region != "" {
 			t.Region = a.Region
 		}
+	default:
+		surroundingTarget(&t, r, p, s)
 	}
 	return t
 }

@@ -76,6 +76,7 @@ type Engine struct {
 	cloudtrail CloudTrailAPI
 	iam        IAMAPI
 	notifier   Notifier
+	res        Resources
 	now        func() time.Time
 	alias      func(context.Context) string
 }
@@ -227,7 +228,7 @@ func (e *Engine) call(ctx context.Context, a Action) (string, error) {
 	case KindRevokeRoleSessions:
 		return e.revoke(ctx, a)
 	}
-	return "", fmt.Errorf("unknown action kind %q", a.Kind)
+	return e.callResource(ctx, a)
 }
 
 // revoke writes the revocation policy unless one with a later (or equal)

@@ -36,6 +36,13 @@ const (
 	KindAttachUserPolicy      Kind = "attach-user-policy"
 	KindDeactivateAccessKey   Kind = "deactivate-access-key"
 	KindRevokeRoleSessions    Kind = "revoke-role-sessions"
+	KindFixLifecycle          Kind = "fix-bucket-lifecycle"
+	KindRestoreBucketPolicy   Kind = "restore-bucket-policy"
+	KindRecreateBucket        Kind = "recreate-bucket"
+	KindEnableKey             Kind = "enable-key"
+	KindCancelKeyDeletion     Kind = "cancel-key-deletion"
+	KindCreateLogGroup        Kind = "create-log-group"
+	KindEnableRule            Kind = "enable-rule"
 	// KindManual is a step trailguard cannot take; the alert tells a person.
 	KindManual Kind = "manual"
 	KindNotify Kind = "notify"
@@ -57,6 +64,15 @@ type Action struct {
 	RoleName    string        `json:"roleName,omitempty"`
 	// IssuedBefore: sessions issued before this time are revoked.
 	IssuedBefore time.Time `json:"issuedBefore,omitzero"`
+
+	// For the trail bucket: CloudTrail's grants name the trails writing
+	// there (SourceARNs), under KeyPrefix/AWSLogs/Account/.
+	Bucket     string   `json:"bucket,omitempty"`
+	KeyPrefix  string   `json:"keyPrefix,omitempty"`
+	Account    string   `json:"account,omitempty"`
+	SourceARNs []string `json:"sourceArns,omitempty"`
+	// MinRetentionDays: lifecycle rules expiring logs sooner are removed.
+	MinRetentionDays int `json:"minRetentionDays,omitempty"`
 }
 
 // Enforcing reports whether the action changes AWS state (and is therefore
@@ -101,13 +117,18 @@ func (p Plan) Enforcing() bool {
 // of its inputs; now is the time session revocation cuts off at.
 func NewPlan(c Classification, s config.Settings, now time.Time) Plan {
 	p := Plan{Classification: c, Actions: make([]Action, 0, 4)}
+	if c.Known && !c.Target.Protected {
+		// Another bucket's policy, another key: not trailguard's business.
+		p.Quiet = true
+		return p
+	}
 	if c.Self && !c.Tamper() {
 		p.Quiet = true
 		return p
 	}
 	restore := c.Succeeded && c.Known && !c.exempt(ExemptCloudFormation)
-	if restore {
-		p.Actions = append(p.Actions, restoreActions(c)...)
+	if restore && (!c.judged || degrading(c.Changes)) {
+		p.Actions = append(p.Actions, restoreActions(c, s)...)
 	}
 	contain := c.Succeeded && c.Known && c.Entry.Contain && c.Tamper() &&
 		!c.exempt(ExemptAllowed) && !c.exempt(ExemptSelf) && !c.exempt(ExemptCloudFormation)
@@ -123,7 +144,7 @@ func NewPlan(c Classification, s config.Settings, now time.Time) Plan {
 	return p
 }
 
-func restoreActions(c Classification) []Action {
+func restoreActions(c Classification, s config.Settings) []Action {
 	t := c.Target
 	base := t.Baseline
 	switch c.Entry.Response {
@@ -180,12 +201,52 @@ func restoreActions(c Classification) []Action {
 		return []Action{{Step: StepRestore, Kind: KindStartIngestion, Target: t.ID, Region: t.Region,
 			Reason: "the event data store stopped ingesting"}}
 
+	case catalog.FixLifecycle:
+		return []Action{{Step: StepRestore, Kind: KindFixLifecycle, Target: t.ID, Region: t.Region, Bucket: t.ID, MinRetentionDays: s.MinRetentionDays,
+			Reason: fmt.Sprintf("a lifecycle rule expires trail logs early; remove the rules expiring them within %d days", s.MinRetentionDays)}}
+
+	case catalog.RestoreBucketPolicy:
+		return []Action{bucketPolicyAction(c, "CloudTrail lost its grant on the trail bucket; put it back")}
+
+	case catalog.RecreateBucket:
+		return []Action{
+			{Step: StepRestore, Kind: KindRecreateBucket, Target: t.ID, Region: t.Region, Bucket: t.ID,
+				Reason: "the trail bucket was deleted; create it again (public access blocked, versioned)"},
+			bucketPolicyAction(c, "a recreated bucket needs CloudTrail's grants"),
+		}
+
+	case catalog.EnableKey:
+		return []Action{{Step: StepRestore, Kind: KindEnableKey, Target: t.ID, Region: t.Region,
+			Reason: "the trail's KMS key was disabled"}}
+
+	case catalog.CancelKeyDeletion:
+		return []Action{
+			{Step: StepRestore, Kind: KindCancelKeyDeletion, Target: t.ID, Region: t.Region,
+				Reason: "the trail's KMS key is scheduled for deletion"},
+			{Step: StepRestore, Kind: KindEnableKey, Target: t.ID, Region: t.Region,
+				Reason: "a key whose deletion is cancelled stays disabled until enabled"},
+		}
+
+	case catalog.RecreateLogGroup:
+		return []Action{{Step: StepRestore, Kind: KindCreateLogGroup, Target: t.ID, Region: t.Region,
+			Reason: "the trail's CloudWatch Logs log group was deleted (its metric filters and retention must be set again by hand)"}}
+
+	case catalog.EnableRule:
+		return []Action{{Step: StepRestore, Kind: KindEnableRule, Target: t.ID, Region: t.Region,
+			Reason: "trailguard's rule was disabled"}}
+
 	case catalog.Alert:
 		if c.Entry.Tamper() {
 			return []Action{manual(StepRestore, t.ID, c.Entry.Undo)}
 		}
 	}
 	return nil
+}
+
+func bucketPolicyAction(c Classification, reason string) Action {
+	t := c.Target
+	return Action{Step: StepRestore, Kind: KindRestoreBucketPolicy, Target: t.ID, Region: t.Region, Bucket: t.ID,
+		KeyPrefix: t.KeyPrefix, Account: t.Account, SourceARNs: t.Trails, Reason: reason}
 }
 
 // repairedSelectors returns the baseline's selectors, or, with no baseline,

@@ -1,0 +1,218 @@
+package respond
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
+	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
+)
+
+// S3API is the part of S3 the responder calls on a trail's bucket.
+type S3API interface {
+	GetBucketLifecycleConfiguration(context.Context, *s3.GetBucketLifecycleConfigurationInput, ...func(*s3.Options)) (*s3.GetBucketLifecycleConfigurationOutput, error)
+	PutBucketLifecycleConfiguration(context.Context, *s3.PutBucketLifecycleConfigurationInput, ...func(*s3.Options)) (*s3.PutBucketLifecycleConfigurationOutput, error)
+	DeleteBucketLifecycle(context.Context, *s3.DeleteBucketLifecycleInput, ...func(*s3.Options)) (*s3.DeleteBucketLifecycleOutput, error)
+	GetBucketPolicy(context.Context, *s3.GetBucketPolicyInput, ...func(*s3.Options)) (*s3.GetBucketPolicyOutput, error)
+	PutBucketPolicy(context.Context, *s3.PutBucketPolicyInput, ...func(*s3.Options)) (*s3.PutBucketPolicyOutput, error)
+	CreateBucket(context.Context, *s3.CreateBucketInput, ...func(*s3.Options)) (*s3.CreateBucketOutput, error)
+	PutPublicAccessBlock(context.Context, *s3.PutPublicAccessBlockInput, ...func(*s3.Options)) (*s3.PutPublicAccessBlockOutput, error)
+	PutBucketVersioning(context.Context, *s3.PutBucketVersioningInput, ...func(*s3.Options)) (*s3.PutBucketVersioningOutput, error)
+}
+
+// KMSAPI is the part of KMS the responder calls on a trail's key.
+type KMSAPI interface {
+	EnableKey(context.Context, *kms.EnableKeyInput, ...func(*kms.Options)) (*kms.EnableKeyOutput, error)
+	CancelKeyDeletion(context.Context, *kms.CancelKeyDeletionInput, ...func(*kms.Options)) (*kms.CancelKeyDeletionOutput, error)
+	DescribeKey(context.Context, *kms.DescribeKeyInput, ...func(*kms.Options)) (*kms.DescribeKeyOutput, error)
+}
+
+// LogsAPI is the part of CloudWatch Logs the responder calls.
+type LogsAPI interface {
+	CreateLogGroup(context.Context, *cloudwatchlogs.CreateLogGroupInput, ...func(*cloudwatchlogs.Options)) (*cloudwatchlogs.CreateLogGroupOutput, error)
+}
+
+// EventsAPI is the part of EventBridge the responder calls on its own rules.
+type EventsAPI interface {
+	EnableRule(context.Context, *eventbridge.EnableRuleInput, ...func(*eventbridge.Options)) (*eventbridge.EnableRuleOutput, error)
+	DescribeRule(context.Context, *eventbridge.DescribeRuleInput, ...func(*eventbridge.Options)) (*eventbridge.DescribeRuleOutput, error)
+	ListTargetsByRule(context.Context, *eventbridge.ListTargetsByRuleInput, ...func(*eventbridge.Options)) (*eventbridge.ListTargetsByRuleOutput, error)
+}
+
+// Resources are the clients for what a trail depends on and for trailguard's
+// own rules. A nil client makes the actions that need it fail with a clear
+// error (never a panic), and the other actions still run.
+type Resources struct {
+	S3     S3API
+	KMS    KMSAPI
+	Logs   LogsAPI
+	Events EventsAPI
+}
+
+// WithResources sets the clients for bucket, key, log group and rule actions.
+func WithResources(r Resources) Option { return func(e *Engine) { e.res = r } }
+
+var errNoClient = errors.New("no client configured for this service")
+
+func s3Region(region string) func(*s3.Options) {
+	return func(o *s3.Options) {
+		if region != "" {
+			o.Region = region
+		}
+	}
+}
+
+// callResource makes the calls of the bucket, key, log group and rule actions.
+func (e *Engine) callResource(ctx context.Context, a Action) (string, error) {
+	switch a.Kind {
+	case KindFixLifecycle:
+		if e.res.S3 == nil {
+			return "", errNoClient
+		}
+		return e.fixLifecycle(ctx, a)
+	case KindRestoreBucketPolicy:
+		if e.res.S3 == nil {
+			return "", errNoClient
+		}
+		var current json.RawMessage
+		out, err := e.res.S3.GetBucketPolicy(ctx, &s3.GetBucketPolicyInput{Bucket: aws.String(a.Bucket)}, s3Region(a.Region))
+		switch {
+		case err == nil:
+			current = json.RawMessage(aws.ToString(out.Policy))
+		case errorCode(err) != "NoSuchBucketPolicy":
+			return "", fmt.Errorf("read bucket policy: %w", err)
+		}
+		if len(current) > 0 && blocksCloudTrail(current, "s3:PutObject") == "" {
+			return "the bucket policy grants CloudTrail already", nil
+		}
+		doc, err := repairedBucketPolicy(current, a)
+		if err != nil {
+			return "", err
+		}
+		_, err = e.res.S3.PutBucketPolicy(ctx, &s3.PutBucketPolicyInput{Bucket: aws.String(a.Bucket), Policy: aws.String(doc)}, s3Region(a.Region))
+		return "", err
+	case KindRecreateBucket:
+		if e.res.S3 == nil {
+			return "", errNoClient
+		}
+		return e.recreateBucket(ctx, a)
+	case KindEnableKey:
+		if e.res.KMS == nil {
+			return "", errNoClient
+		}
+		_, err := e.res.KMS.EnableKey(ctx, &kms.EnableKeyInput{KeyId: aws.String(a.Target)}, func(o *kms.Options) { setRegion(&o.Region, a.Region) })
+		return "", err
+	case KindCancelKeyDeletion:
+		if e.res.KMS == nil {
+			return "", errNoClient
+		}
+		_, err := e.res.KMS.CancelKeyDeletion(ctx, &kms.CancelKeyDeletionInput{KeyId: aws.String(a.Target)}, func(o *kms.Options) { setRegion(&o.Region, a.Region) })
+		if errorCode(err) == "KMSInvalidStateException" {
+			return "the key is not pending deletion (cancelled already?)", nil
+		}
+		return "", err
+	case KindCreateLogGroup:
+		if e.res.Logs == nil {
+			return "", errNoClient
+		}
+		_, err := e.res.Logs.CreateLogGroup(ctx, &cloudwatchlogs.CreateLogGroupInput{LogGroupName: aws.String(a.Target)}, func(o *cloudwatchlogs.Options) { setRegion(&o.Region, a.Region) })
+		if errorCode(err) == "ResourceAlreadyExistsException" {
+			return "the log group exists already", nil
+		}
+		return "", err
+	case KindEnableRule:
+		if e.res.Events == nil {
+			return "", errNoClient
+		}
+		_, err := e.res.Events.EnableRule(ctx, &eventbridge.EnableRuleInput{Name: aws.String(a.Target)}, func(o *eventbridge.Options) { setRegion(&o.Region, a.Region) })
+		return "", err
+	}
+	return "", fmt.Errorf("unknown action kind %q", a.Kind)
+}
+
+func setRegion(dst *string, region string) {
+	if region != "" {
+		*dst = region
+	}
+}
+
+// fixLifecycle removes the enabled rules that expire objects (or old
+// versions) sooner than the minimum retention, and keeps all others.
+func (e *Engine) fixLifecycle(ctx context.Context, a Action) (string, error) {
+	out, err := e.res.S3.GetBucketLifecycleConfiguration(ctx, &s3.GetBucketLifecycleConfigurationInput{Bucket: aws.String(a.Bucket)}, s3Region(a.Region))
+	if errorCode(err) == "NoSuchLifecycleConfiguration" {
+		return "the bucket has no lifecycle rules (removed already?)", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("read lifecycle: %w", err)
+	}
+	var keep []s3types.LifecycleRule
+	var removed []string
+	for _, r := range out.Rules {
+		if expiresEarly(r, a.MinRetentionDays) {
+			removed = append(removed, aws.ToString(r.ID))
+			continue
+		}
+		keep = append(keep, r)
+	}
+	if len(removed) == 0 {
+		return "no rule expires logs early (fixed already?)", nil
+	}
+	detail := "removed lifecycle rules " + strings.Join(removed, ", ")
+	if len(keep) == 0 {
+		_, err = e.res.S3.DeleteBucketLifecycle(ctx, &s3.DeleteBucketLifecycleInput{Bucket: aws.String(a.Bucket)}, s3Region(a.Region))
+		return detail, err
+	}
+	_, err = e.res.S3.PutBucketLifecycleConfiguration(ctx, &s3.PutBucketLifecycleConfigurationInput{
+		Bucket: aws.String(a.Bucket), LifecycleConfiguration: &s3types.BucketLifecycleConfiguration{Rules: keep},
+	}, s3Region(a.Region))
+	return detail, err
+}
+
+func expiresEarly(r s3types.LifecycleRule, min int) bool {
+	if r.Status != s3types.ExpirationStatusEnabled {
+		return false
+	}
+	if r.Expiration != nil && r.Expiration.Days != nil && int(*r.Expiration.Days) < min {
+		return true
+	}
+	return r.NoncurrentVersionExpiration != nil && r.NoncurrentVersionExpiration.NoncurrentDays != nil && int(*r.NoncurrentVersionExpiration.NoncurrentDays) < min
+}
+
+// recreateBucket creates the bucket again, hardened. A name taken by another
+// account meanwhile is a failure the alert explains.
+func (e *Engine) recreateBucket(ctx context.Context, a Action) (string, error) {
+	in := &s3.CreateBucketInput{Bucket: aws.String(a.Bucket)}
+	if a.Region != "" && a.Region != "us-east-1" {
+		in.CreateBucketConfiguration = &s3types.CreateBucketConfiguration{LocationConstraint: s3types.BucketLocationConstraint(a.Region)}
+	}
+	detail := ""
+	_, err := e.res.S3.CreateBucket(ctx, in, s3Region(a.Region))
+	switch errorCode(err) {
+	case "":
+	case "BucketAlreadyOwnedByYou":
+		detail = "the bucket exists already"
+	case "BucketAlreadyExists":
+		return "", fmt.Errorf("the name %s is now owned by another account: point the trail at a new bucket: %w", a.Bucket, err)
+	default:
+		return "", err
+	}
+	if _, err := e.res.S3.PutPublicAccessBlock(ctx, &s3.PutPublicAccessBlockInput{Bucket: aws.String(a.Bucket),
+		PublicAccessBlockConfiguration: &s3types.PublicAccessBlockConfiguration{
+			BlockPublicAcls: aws.Bool(true), BlockPublicPolicy: aws.Bool(true), IgnorePublicAcls: aws.Bool(true), RestrictPublicBuckets: aws.Bool(true),
+		}}, s3Region(a.Region)); err != nil {
+		return detail, fmt.Errorf("block public access: %w", err)
+	}
+	if _, err := e.res.S3.PutBucketVersioning(ctx, &s3.PutBucketVersioningInput{Bucket: aws.String(a.Bucket),
+		VersioningConfiguration: &s3types.VersioningConfiguration{Status: s3types.BucketVersioningStatusEnabled}}, s3Region(a.Region)); err != nil {
+		return detail, fmt.Errorf("enable versioning: %w", err)
+	}
+	return detail, nil
+}
