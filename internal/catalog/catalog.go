@@ -263,7 +263,6 @@ var trailAPI = []Entry{
 	},
 }
 
-
 // The trail's surroundings: the bucket, key and log group it depends on.
 var surroundings = []Entry{
 	{
