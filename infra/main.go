@@ -89,6 +89,13 @@ func propsFromContext(get func(string) string) (*trailguardcdk.TrailguardStackPr
 		}
 		p.ReservedConcurrency = jsii.Number(n)
 	}
+	if v := get("minRetentionDays"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			return nil, fmt.Errorf("context minRetentionDays=%q: want a whole number of days >= 1", v)
+		}
+		p.MinRetentionDays = jsii.Number(n)
+	}
 	if v := get("existingTrail"); v != "" {
 		p.ExistingTrail = &trailguardcdk.ExistingTrail{
 			Name:                      &v,

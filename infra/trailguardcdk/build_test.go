@@ -59,6 +59,12 @@ func TestInvalidPropsPanic(t *testing.T) {
 		"slack half":    {SlackWorkspaceID: jsii.String("T1")},
 		"no bucket":     {ExistingTrail: &trailguardcdk.ExistingTrail{Name: jsii.String("t")}},
 		"not trail arn": {ExistingTrail: &trailguardcdk.ExistingTrail{Name: jsii.String("arn:aws:s3:::b"), BucketName: jsii.String("b")}},
+		"key alias": {ExistingTrail: &trailguardcdk.ExistingTrail{Name: jsii.String("t"), BucketName: jsii.String("b"),
+			KmsKeyArn: jsii.String("arn:aws:kms:eu-west-1:111111111111:alias/trail")}},
+		"log group name": {ExistingTrail: &trailguardcdk.ExistingTrail{Name: jsii.String("t"), BucketName: jsii.String("b"),
+			CloudWatchLogsLogGroupArn: jsii.String("trail-logs")}},
+		"retention 0":   {MinRetentionDays: jsii.Number(0)},
+		"retention 1.5": {MinRetentionDays: jsii.Number(1.5)},
 	} {
 		t.Run(name, func(t *testing.T) {
 			defer func() {

@@ -28,6 +28,10 @@ func TestDefaultRulesAreTheCatalogs(t *testing.T) {
 	defaultStack().checkRules(t, expectedRules(true))
 }
 
+func TestDefaultOwnRulesNamed(t *testing.T) {
+	defaultStack().checkOwnRules(t, expectedRules(true))
+}
+
 func TestDefaultReconcileSchedule(t *testing.T) {
 	s := defaultStack()
 	fnID, _ := s.only(t, "AWS::Lambda::Function")
@@ -76,10 +80,7 @@ func TestDefaultFunction(t *testing.T) {
 		t.Errorf("log group %+v, want one with a one-year retention", lg)
 	}
 
-	env := map[string]string{}
-	for k, v := range p["Environment"].(map[string]any)["Variables"].(map[string]any) {
-		env[k] = resolve(v)
-	}
+	env := s.env(t)
 	topicID, _ := s.only(t, "AWS::SNS::Topic")
 	_, role := s.responderPolicy(t)
 	want := map[string]string{
@@ -88,6 +89,7 @@ func TestDefaultFunction(t *testing.T) {
 		"TRAILGUARD_QUARANTINE_POLICY_ARN": "arn:aws:iam::aws:policy/AWSDenyAll",
 		"TRAILGUARD_ALLOW":                 "arn:aws:iam::111111111111:role/deployer,arn:aws:iam::*:role/cdk-*",
 		"TRAILGUARD_SELF_ROLE_ARN":         "{" + role + ".Arn}",
+		"TRAILGUARD_MIN_RETENTION_DAYS":    "365",
 	}
 	for k, v := range want {
 		if env[k] != v {
@@ -114,7 +116,7 @@ func TestDefaultFunction(t *testing.T) {
 		t.Errorf("TRAILGUARD_TRAILS = %s", env["TRAILGUARD_TRAILS"])
 	}
 	for k := range env {
-		if _, ok := want[k]; !ok && k != "TRAILGUARD_TRAILS" {
+		if _, ok := want[k]; !ok && k != "TRAILGUARD_TRAILS" && k != "TRAILGUARD_RULES" { // TestDefaultOwnRulesNamed
 			t.Errorf("unexpected environment variable %s", k)
 		}
 	}
@@ -178,6 +180,9 @@ func TestDefaultResponderPermissions(t *testing.T) {
 	failures := ref(eic.Properties["DestinationConfig"].(map[string]any)["OnFailure"].(map[string]any)["Destination"])
 	want := responderCore("arn:{AWS::Partition}:cloudtrail:{AWS::Region}:{AWS::AccountId}:trail/trailguard",
 		"arn:aws:iam::aws:policy/AWSDenyAll", topicID, logGroupID, role)
+	_, tr := s.only(t, "AWS::CloudTrail::Trail")
+	want = append(want, newStatements("arn:{AWS::Partition}:s3:::{"+ref(tr.Properties["S3BucketName"])+"}",
+		s.checkOwnRules(t, expectedRules(true)), "")...)
 	want = append(want, statement{Effect: "Allow",
 		Actions:   []string{"sqs:GetQueueAttributes", "sqs:GetQueueUrl", "sqs:SendMessage"},
 		Resources: []string{"{" + failures + ".Arn}"}})

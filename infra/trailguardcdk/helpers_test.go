@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"sort"
 	"strings"
 	"testing"
@@ -318,4 +319,82 @@ func (s *synthesized) checkTarget(t *testing.T, id string, r resource, fnID stri
 	if q, ok := s.resources[dlq]; !ok || q.Type != "AWS::SQS::Queue" {
 		t.Errorf("rule %s: dead-letter target %q is not a queue of the stack", id, dlq)
 	}
+}
+
+// env returns the responder's environment with intrinsics resolved.
+func (s *synthesized) env(t *testing.T) map[string]string {
+	t.Helper()
+	_, fn := s.only(t, "AWS::Lambda::Function")
+	env := map[string]string{}
+	for k, v := range fn.Properties["Environment"].(map[string]any)["Variables"].(map[string]any) {
+		env[k] = resolve(v)
+	}
+	return env
+}
+
+var ruleName = regexp.MustCompile(`^trailguard-[a-z0-9-]+-[0-9a-f]{8}$`)
+
+// checkOwnRules asserts that TRAILGUARD_RULES names exactly the stack's
+// EventBridge rules (one per expected catalog rule and the schedule), each
+// with an explicit, valid physical name, and returns those names in the
+// variable's order.
+func (s *synthesized) checkOwnRules(t *testing.T, want []catalog.Rule) []string {
+	t.Helper()
+	names := strings.Split(s.env(t)["TRAILGUARD_RULES"], ",")
+	var inTemplate []string
+	for id, r := range s.ofType("AWS::Events::Rule") {
+		n, ok := r.Properties["Name"].(string)
+		if !ok {
+			t.Errorf("rule %s has no literal Name: %v", id, r.Properties["Name"])
+			continue
+		}
+		if len(n) > 64 || !ruleName.MatchString(n) {
+			t.Errorf("rule %s: name %q is not trailguard-<id>-<hash> within 64 characters", id, n)
+		}
+		if pat, ok := r.Properties["EventPattern"].(map[string]any); ok {
+			src := strs(pat["source"])
+			for _, cr := range want {
+				if len(src) == 1 && cr.Pattern.Source[0] == src[0] && !strings.HasPrefix(n, "trailguard-"+cr.ID+"-") {
+					t.Errorf("rule for %s is named %q", cr.ID, n)
+				}
+			}
+		} else if !strings.HasPrefix(n, "trailguard-reconcile-") {
+			t.Errorf("schedule rule is named %q", n)
+		}
+		inTemplate = append(inTemplate, n)
+	}
+	sorted := append([]string(nil), names...)
+	sort.Strings(sorted)
+	sort.Strings(inTemplate)
+	if !reflect.DeepEqual(sorted, inTemplate) {
+		t.Errorf("TRAILGUARD_RULES = %v, the template's rules are named %v", names, inTemplate)
+	}
+	if len(names) != len(want)+1 {
+		t.Errorf("TRAILGUARD_RULES has %d names, want %d (catalog rules + schedule)", len(names), len(want)+1)
+	}
+	return names
+}
+
+// newStatements are the grants of issue 5 for a stack whose trail bucket
+// ARN, own rule names and (optionally) trail key are given.
+func newStatements(bucketArn string, rules []string, keyArn string) []statement {
+	var arns []string
+	for _, n := range rules {
+		arns = append(arns, "arn:{AWS::Partition}:events:{AWS::Region}:{AWS::AccountId}:rule/"+n)
+	}
+	out := []statement{
+		{Sid: "RestoreTrailBucket", Effect: "Allow", Actions: []string{
+			"s3:CreateBucket", "s3:GetBucketPolicy", "s3:GetLifecycleConfiguration", "s3:PutBucketPolicy",
+			"s3:PutBucketPublicAccessBlock", "s3:PutBucketVersioning", "s3:PutLifecycleConfiguration",
+		}, Resources: []string{bucketArn}},
+		{Sid: "ReEnableOwnRules", Effect: "Allow", Actions: []string{
+			"events:DescribeRule", "events:EnableRule", "events:ListTargetsByRule",
+		}, Resources: arns},
+	}
+	if keyArn != "" {
+		out = append(out, statement{Sid: "RecoverTrailKey", Effect: "Allow", Actions: []string{
+			"kms:CancelKeyDeletion", "kms:DescribeKey", "kms:EnableKey",
+		}, Resources: []string{keyArn}})
+	}
+	return out
 }

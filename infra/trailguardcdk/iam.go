@@ -1,6 +1,8 @@
 package trailguardcdk
 
 import (
+	"strings"
+
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/jsii-runtime-go"
@@ -16,6 +18,17 @@ type permissionInputs struct {
 	selfRoleArn         *string
 	// trailLogsRoleArn is the protected trail's CloudWatch Logs role, if any.
 	trailLogsRoleArn *string
+	// trailBucket is the protected trail's bucket name (a token for a bucket
+	// of the stack).
+	trailBucket *string
+	// trailKeyArn is the protected trail's KMS key, if it is encrypted.
+	trailKeyArn *string
+	// trailLogGroupArn is the protected trail's CloudWatch Logs log group, if
+	// any (CloudTrail's form, arn:…:log-group:<name>:*; a literal).
+	trailLogGroupArn *string
+	// ruleNames are the physical names of trailguard's own EventBridge rules
+	// (every catalog rule and the reconcile schedule), in the stack's region.
+	ruleNames []string
 }
 
 // responderStatements is every permission the responder has, in one place.
@@ -73,6 +86,47 @@ func responderStatements(in permissionInputs) []awsiam.PolicyStatement {
 			Resources: &[]*string{in.selfRoleArn},
 		}),
 	}
+	// Undo tampering with the trail's bucket: put back the lifecycle
+	// configuration (DeleteBucketLifecycle is authorised as
+	// PutLifecycleConfiguration) and the bucket policy, each read first; and
+	// recreate a deleted bucket, blocked from public access and versioned,
+	// before putting its policy back. Only this bucket.
+	out = append(out, allow("RestoreTrailBucket", []string{
+		"s3:CreateBucket", "s3:GetBucketPolicy", "s3:GetLifecycleConfiguration", "s3:PutBucketPolicy",
+		"s3:PutBucketPublicAccessBlock", "s3:PutBucketVersioning", "s3:PutLifecycleConfiguration",
+	}, arn("arn:", partition, ":s3:::", *in.trailBucket)))
+	if in.trailKeyArn != nil {
+		// DisableKey / ScheduleKeyDeletion on the trail's key stop delivery:
+		// read its state, cancel the deletion, enable it. Nothing that could
+		// change the key policy or use the key.
+		out = append(out, allow("RecoverTrailKey", []string{
+			"kms:CancelKeyDeletion", "kms:DescribeKey", "kms:EnableKey",
+		}, in.trailKeyArn))
+	}
+	if in.trailLogGroupArn != nil {
+		group, all := logGroupArns(*in.trailLogGroupArn)
+		// DeleteLogGroup of the trail's log group: create it again (empty;
+		// CloudTrail resumes delivery into it).
+		out = append(out, allow("RecreateTrailLogGroup", []string{"logs:CreateLogGroup"}, jsii.String(group)))
+		// DescribeLogGroups (does the group exist?) is authorised on the
+		// log-group:* pattern of the region, not on one group: CloudWatch Logs
+		// documents that it must be a wildcard. Read-only metadata.
+		out = append(out, allow("FindTrailLogGroup", []string{"logs:DescribeLogGroups"}, jsii.String(all)))
+	}
+	// DisableRule / DeleteRule / RemoveTargets on trailguard's own rules:
+	// read them and their targets, enable them again. ARNs are built from the
+	// rules' literal names (a reference to the rules would be a dependency
+	// cycle: rules → function → this policy).
+	var rules []*string
+	for _, n := range in.ruleNames {
+		rules = append(rules, arn("arn:", partition, ":events:", *awscdk.Aws_REGION(), ":", account, ":rule/", n))
+	}
+	out = append(out, awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:       jsii.String("ReEnableOwnRules"),
+		Effect:    awsiam.Effect_ALLOW,
+		Actions:   jsii.Strings("events:DescribeRule", "events:EnableRule", "events:ListTargetsByRule"),
+		Resources: &rules,
+	}))
 	if in.trailLogsRoleArn != nil {
 		// Recreating or reverting a trail with CloudWatch Logs delivery passes
 		// the trail's own logs role to CloudTrail, and no other role.
@@ -81,6 +135,15 @@ func responderStatements(in permissionInputs) []awsiam.PolicyStatement {
 			"StringEquals", "iam:PassedToService", jsii.String("cloudtrail.amazonaws.com")))
 	}
 	return out
+}
+
+// logGroupArns returns, for a log group ARN (with or without CloudTrail's
+// trailing ":*"), the group's ARN as IAM policies name it (with ":*") and the
+// log-group:* pattern of its region and account.
+func logGroupArns(groupArn string) (group, all string) {
+	group = strings.TrimSuffix(groupArn, ":*") + ":*"
+	parts := strings.SplitN(groupArn, ":", 6) // arn:partition:logs:region:account:log-group:…
+	return group, strings.Join(parts[:5], ":") + ":log-group:*"
 }
 
 func allow(sid string, actions []string, resource *string) awsiam.PolicyStatement {
@@ -100,19 +163,29 @@ func withCondition(s awsiam.PolicyStatement, op, key string, value *string) awsi
 // responderPolicySuppressions are the cdk-nag findings the statements above
 // raise on purpose, each with its reason. appliesTo names the exact wildcard
 // so that any new wildcard is reported.
-func responderPolicySuppressions() *[]*cdknag.NagPackSuppression {
+func responderPolicySuppressions(in permissionInputs) *[]*cdknag.NagPackSuppression {
+	reason := "cloudtrail:DescribeTrails and iam:ListAccountAliases are read-only and support no resource-level " +
+		"permissions (IAM authorises them only on *). Users and roles are wildcards because the offender is any principal of " +
+		"the account, known only at run time; iam:AttachUserPolicy is limited by an iam:PolicyARN condition to the quarantine " +
+		"policy, iam:PutRolePolicy is only used to write a session-revoking deny and the allow list protects pipelines. " +
+		"Event data stores are named by the event, and the allowed calls (restore, start ingestion, get) cannot destroy data."
+	appliesTo := []interface{}{
+		"Resource::*",
+		"Resource::arn:<AWS::Partition>:iam::<AWS::AccountId>:user/*",
+		"Resource::arn:<AWS::Partition>:iam::<AWS::AccountId>:role/*",
+		"Resource::arn:<AWS::Partition>:cloudtrail:*:<AWS::AccountId>:eventdatastore/*",
+	}
+	if in.trailLogGroupArn != nil {
+		group, all := logGroupArns(*in.trailLogGroupArn)
+		reason += " The trail's log group ARN ends in :* because that is how CloudWatch Logs names one log group in IAM " +
+			"policies (logs:CreateLogGroup is allowed on that one group only)." +
+			" logs:DescribeLogGroups is authorised on the log-group:* pattern of the trail log group's region " +
+			"(CloudWatch Logs documents that it cannot name one group); it is read-only and returns metadata, no log data."
+		appliesTo = append(appliesTo, "Resource::"+group, "Resource::"+all)
+	}
 	return &[]*cdknag.NagPackSuppression{{
-		Id: jsii.String("AwsSolutions-IAM5"),
-		Reason: jsii.String("cloudtrail:DescribeTrails and iam:ListAccountAliases are read-only and support no resource-level " +
-			"permissions (IAM authorises them only on *). Users and roles are wildcards because the offender is any principal of " +
-			"the account, known only at run time; iam:AttachUserPolicy is limited by an iam:PolicyARN condition to the quarantine " +
-			"policy, iam:PutRolePolicy is only used to write a session-revoking deny and the allow list protects pipelines. " +
-			"Event data stores are named by the event, and the allowed calls (restore, start ingestion, get) cannot destroy data."),
-		AppliesTo: &[]interface{}{
-			"Resource::*",
-			"Resource::arn:<AWS::Partition>:iam::<AWS::AccountId>:user/*",
-			"Resource::arn:<AWS::Partition>:iam::<AWS::AccountId>:role/*",
-			"Resource::arn:<AWS::Partition>:cloudtrail:*:<AWS::AccountId>:eventdatastore/*",
-		},
+		Id:        jsii.String("AwsSolutions-IAM5"),
+		Reason:    jsii.String(reason),
+		AppliesTo: &appliesTo,
 	}}
 }

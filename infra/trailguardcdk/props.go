@@ -27,6 +27,11 @@ const DefaultTrailName = "trailguard"
 // ProtectionProps.ReservedConcurrency).
 const DefaultReservedConcurrency = 5
 
+// DefaultMinRetentionDays is the shortest expiry a lifecycle rule on the
+// trail bucket may set before the responder treats it as tampering (one
+// year, what CIS and most audit frameworks ask of CloudTrail logs).
+const DefaultMinRetentionDays = 365
+
 // ProtectionProps configures Protection. The zero value is a working
 // configuration: a new trail, enforce mode, AWSDenyAll as quarantine, SSE-S3
 // and SQS-managed encryption, reconciliation every 5 minutes, no subscribers.
@@ -66,6 +71,10 @@ type ProtectionProps struct {
 	// unreserved (needed in accounts whose concurrency quota is still the
 	// new-account 10, where any reservation is refused).
 	ReservedConcurrency *float64
+	// MinRetentionDays is the shortest log expiry (days) a lifecycle rule on
+	// the trail bucket may set; shorter is tampering and is reverted
+	// (TRAILGUARD_MIN_RETENTION_DAYS). Default DefaultMinRetentionDays.
+	MinRetentionDays *float64
 	// Code is the responder's code. Default: BuildResponder into
 	// build/trailguard-responder under the current directory.
 	Code awslambda.Code
@@ -85,11 +94,14 @@ type ExistingTrail struct {
 	BucketName *string
 	// S3KeyPrefix is the trail's key prefix, if any.
 	S3KeyPrefix *string
-	// KmsKeyArn is the trail's KMS key, if any.
+	// KmsKeyArn is the trail's KMS key ARN (arn:…:kms:…:key/…), if any. The
+	// responder may re-enable it and cancel its deletion; its key policy
+	// must let IAM policies of the account grant that (the default key
+	// policy does).
 	KmsKeyArn *string
 	// CloudWatchLogsLogGroupArn and CloudWatchLogsRoleArn are the trail's
 	// CloudWatch Logs delivery, if any. The responder may pass that role (and
-	// only that one) to CloudTrail.
+	// only that one) to CloudTrail, and recreate that log group.
 	CloudWatchLogsLogGroupArn *string
 	CloudWatchLogsRoleArn     *string
 }
@@ -127,8 +139,27 @@ func (p *ProtectionProps) validate() error {
 		if e.BucketName == nil || *e.BucketName == "" {
 			return fmt.Errorf("existing trail: bucket name required (the baseline needs it to recreate the trail)")
 		}
+		// IAM authorises key calls on the key's ARN only (not on an alias or
+		// a bare id), and log-group calls on the group's ARN.
+		if k := e.KmsKeyArn; k != nil && !isArn(*k, "kms", "key/") {
+			return fmt.Errorf("existing trail: KMS key %q is not a key ARN (arn:<partition>:kms:<region>:<account>:key/<id>)", *k)
+		}
+		if g := e.CloudWatchLogsLogGroupArn; g != nil && !isArn(*g, "logs", "log-group:") {
+			return fmt.Errorf("existing trail: log group %q is not a log group ARN (arn:<partition>:logs:<region>:<account>:log-group:<name>)", *g)
+		}
+	}
+	if d := p.MinRetentionDays; d != nil && (*d < 1 || *d != float64(int(*d))) {
+		return fmt.Errorf("min retention days %v: want a whole number of days >= 1", *d)
 	}
 	return nil
+}
+
+// isArn reports whether s is an ARN of service whose resource starts with
+// resource, with a region and an account.
+func isArn(s, service, resource string) bool {
+	parts := strings.SplitN(s, ":", 6)
+	return len(parts) == 6 && parts[0] == "arn" && parts[1] != "" && parts[2] == service &&
+		parts[3] != "" && parts[4] != "" && strings.HasPrefix(parts[5], resource) && len(parts[5]) > len(resource)
 }
 
 func str(s *string, def string) string {

@@ -68,6 +68,10 @@ type Protection interface {
 	FailureQueue() awssqs.IQueue
 	// Rules are the EventBridge rules created from the catalog, by rule ID.
 	Rules() map[string]awsevents.Rule
+	// RuleNames are the physical names of all of trailguard's rules (the
+	// catalog's and the reconcile schedule), as the responder gets them in
+	// TRAILGUARD_RULES.
+	RuleNames() []string
 }
 
 type protection struct {
@@ -79,6 +83,7 @@ type protection struct {
 	key        awskms.Key
 	dlq, fails awssqs.Queue
 	rules      map[string]awsevents.Rule
+	ruleNames  []string
 }
 
 func (p *protection) Construct() constructs.Construct  { return p.scope }
@@ -89,6 +94,7 @@ func (p *protection) TrailArn() *string                { return p.trailArn }
 func (p *protection) DeadLetterQueue() awssqs.IQueue   { return p.dlq }
 func (p *protection) FailureQueue() awssqs.IQueue      { return p.fails }
 func (p *protection) Rules() map[string]awsevents.Rule { return p.rules }
+func (p *protection) RuleNames() []string              { return append([]string(nil), p.ruleNames...) }
 func (p *protection) Key() awskms.IKey {
 	if p.key == nil {
 		return nil
@@ -137,6 +143,20 @@ func NewProtection(scope constructs.Construct, id *string, props *ProtectionProp
 		baseline, p.trailArn = newTrail(c, str(props.TrailName, DefaultTrailName), p.key)
 	}
 
+	// The rules' physical names are fixed here, before the function that
+	// must know them and the rules that target it (see ruleNamer).
+	namer := newRuleNamer(c)
+	global := WatchesGlobalServices(stack)
+	var watched []catalog.Rule
+	for _, r := range catalog.Rules() {
+		if r.GlobalOnly && !global {
+			continue
+		}
+		watched = append(watched, r)
+		p.ruleNames = append(p.ruleNames, namer.name(r.ID))
+	}
+	p.ruleNames = append(p.ruleNames, namer.name(ReconcileRuleID))
+
 	// Without EncryptWithKms the topic has no SSE: the AWS managed SNS key
 	// does not let CloudWatch alarms publish. Alerts carry event metadata,
 	// no secrets.
@@ -171,9 +191,15 @@ func NewProtection(scope constructs.Construct, id *string, props *ProtectionProp
 			logGroupArn:         logGroup.LogGroupArn(),
 			selfRoleArn:         p.role.RoleArn(),
 			trailLogsRoleArn:    trailLogsRole,
+			trailBucket:         jsii.String(baseline.S3BucketName),
+			trailKeyArn:         baseline.KmsKeyID, // this stack's key (a token) or the existing trail's
+			trailLogGroupArn:    baseline.CloudWatchLogsLogGroupArn,
+			ruleNames:           p.ruleNames,
 		})),
 	})
-	cdknag.NagSuppressions_AddResourceSuppressions(policy, responderPolicySuppressions(), nil)
+	cdknag.NagSuppressions_AddResourceSuppressions(policy, responderPolicySuppressions(permissionInputs{
+		trailLogGroupArn: baseline.CloudWatchLogsLogGroupArn,
+	}), nil)
 	if p.key != nil {
 		// Publishing to the encrypted topic needs a data key; nothing else.
 		p.key.Grant(p.role, jsii.String("kms:Decrypt"), jsii.String("kms:GenerateDataKey"))
@@ -196,6 +222,10 @@ func NewProtection(scope constructs.Construct, id *string, props *ProtectionProp
 			panic(fmt.Errorf("trailguard protection: %w", err))
 		}
 		code = awslambda.Code_FromAsset(jsii.String(dir), nil)
+	}
+	minRetention := DefaultMinRetentionDays
+	if props.MinRetentionDays != nil {
+		minRetention = int(*props.MinRetentionDays)
 	}
 	var reserved *float64
 	switch {
@@ -236,6 +266,8 @@ func NewProtection(scope constructs.Construct, id *string, props *ProtectionProp
 			"TRAILGUARD_ALLOW":                 jsii.String(allow),
 			"TRAILGUARD_SELF_ROLE_ARN":         p.role.RoleArn(),
 			"TRAILGUARD_TRAILS":                jsii.String(string(trails)),
+			"TRAILGUARD_RULES":                 jsii.String(strings.Join(p.ruleNames, ",")),
+			"TRAILGUARD_MIN_RETENTION_DAYS":    jsii.String(fmt.Sprint(minRetention)),
 		},
 	})
 	// The function must not run before its permissions exist.
@@ -246,13 +278,10 @@ func NewProtection(scope constructs.Construct, id *string, props *ProtectionProp
 		MaxEventAge:     awscdk.Duration_Hours(jsii.Number(targetMaxEventAgeHrs)),
 		RetryAttempts:   jsii.Number(targetRetryAttempts),
 	})
-	global := WatchesGlobalServices(stack)
-	for _, r := range catalog.Rules() {
-		if r.GlobalOnly && !global {
-			continue
-		}
+	for i, r := range watched {
 		detail, _ := r.Pattern.Map()["detail"].(map[string]any)
 		p.rules[r.ID] = awsevents.NewRule(c, jsii.String("Watch-"+r.ID), &awsevents.RuleProps{
+			RuleName:    jsii.String(p.ruleNames[i]),
 			Description: jsii.String("trailguard: " + r.EventSource + " calls that can blind CloudTrail (from the catalog)"),
 			EventPattern: &awsevents.EventPattern{
 				Source:     jsii.Strings(r.Pattern.Source...),
@@ -269,6 +298,7 @@ func NewProtection(scope constructs.Construct, id *string, props *ProtectionProp
 	// The default Scheduled Event payload (source aws.events, detail-type
 	// "Scheduled Event") is the responder's reconcile request.
 	awsevents.NewRule(c, jsii.String("Reconcile"), &awsevents.RuleProps{
+		RuleName:    jsii.String(p.ruleNames[len(p.ruleNames)-1]),
 		Description: jsii.String("trailguard: compare the protected trails with their baseline and repair drift"),
 		Schedule:    awsevents.Schedule_Rate(every),
 		Targets:     &[]awsevents.IRuleTarget{target},

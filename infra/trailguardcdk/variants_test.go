@@ -32,6 +32,7 @@ var existingStack = sync.OnceValue(func() *synthesized {
 			Mode:                jsii.String(trailguardcdk.ModeDryRun),
 			QuarantinePolicyArn: jsii.String("arn:aws:iam::111111111111:policy/Quarantine"),
 			ReconcileEvery:      awscdk.Duration_Minutes(jsii.Number(15)),
+			MinRetentionDays:    jsii.Number(400),
 			Code:                fakeCode(&tempDirer{}),
 		},
 	})
@@ -51,7 +52,8 @@ func TestExistingTrailBaselineAndPermissions(t *testing.T) {
 	s := existingStack()
 	_, fn := s.only(t, "AWS::Lambda::Function")
 	vars := fn.Properties["Environment"].(map[string]any)["Variables"].(map[string]any)
-	if vars["TRAILGUARD_MODE"] != "dry-run" || vars["TRAILGUARD_QUARANTINE_POLICY_ARN"] != "arn:aws:iam::111111111111:policy/Quarantine" {
+	if vars["TRAILGUARD_MODE"] != "dry-run" || vars["TRAILGUARD_QUARANTINE_POLICY_ARN"] != "arn:aws:iam::111111111111:policy/Quarantine" ||
+		vars["TRAILGUARD_MIN_RETENTION_DAYS"] != "400" {
 		t.Errorf("environment %v", vars)
 	}
 	var trails []trail.Config
@@ -77,7 +79,13 @@ func TestExistingTrailBaselineAndPermissions(t *testing.T) {
 	failures := ref(eic.Properties["DestinationConfig"].(map[string]any)["OnFailure"].(map[string]any)["Destination"])
 	expect := responderCore("arn:aws:cloudtrail:eu-central-1:111111111111:trail/org",
 		"arn:aws:iam::111111111111:policy/Quarantine", topicID, logGroupID, role)
+	expect = append(expect, newStatements("arn:{AWS::Partition}:s3:::"+existingBucket, s.checkOwnRules(t, expectedRules(true)),
+		"arn:aws:kms:eu-central-1:111111111111:key/abc")...)
 	expect = append(expect,
+		statement{Sid: "RecreateTrailLogGroup", Effect: "Allow", Actions: []string{"logs:CreateLogGroup"},
+			Resources: []string{"arn:aws:logs:eu-central-1:111111111111:log-group:trail:*"}},
+		statement{Sid: "FindTrailLogGroup", Effect: "Allow", Actions: []string{"logs:DescribeLogGroups"},
+			Resources: []string{"arn:aws:logs:eu-central-1:111111111111:log-group:*"}},
 		statement{Sid: "PassTrailLogsRole", Effect: "Allow", Actions: []string{"iam:PassRole"},
 			Resources: []string{"arn:aws:iam::111111111111:role/trail-to-logs"},
 			Condition: map[string]map[string]string{"StringEquals": {"iam:PassedToService": "cloudtrail.amazonaws.com"}}},
@@ -164,7 +172,7 @@ func TestKmsEncryptsTrailTopicQueuesAndBucket(t *testing.T) {
 	got, _ := s.responderPolicy(t)
 	var grants [][]string
 	for _, st := range got {
-		if len(st.Resources) == 1 && st.Resources[0] == keyArn {
+		if st.Sid == "" && len(st.Resources) == 1 && st.Resources[0] == keyArn {
 			grants = append(grants, st.Actions)
 		}
 	}
@@ -172,6 +180,16 @@ func TestKmsEncryptsTrailTopicQueuesAndBucket(t *testing.T) {
 	if want := [][]string{{"kms:Decrypt", "kms:GenerateDataKey"}, {"kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*"}}; !reflect.DeepEqual(grants, want) {
 		t.Errorf("key grants to the responder %v, want %v", grants, want)
 	}
+	// And issue 5's grants, the key's recovery among them.
+	mine := map[string]bool{"RestoreTrailBucket": true, "ReEnableOwnRules": true, "RecoverTrailKey": true}
+	var got5 []statement
+	for _, st := range got {
+		if mine[st.Sid] {
+			got5 = append(got5, st)
+		}
+	}
+	compareStatements(t, got5, newStatements("arn:{AWS::Partition}:s3:::{"+bucketID+"}",
+		s.checkOwnRules(t, expectedRules(false)), keyArn))
 
 	// The baseline names the key.
 	_, fn := s.only(t, "AWS::Lambda::Function")
