@@ -16,6 +16,11 @@
 //     condition. The trail's ARN is computed from its fixed name so the bucket
 //     policy can name it before the trail exists (CloudTrail checks the
 //     policy when the trail is created).
+//   - The rules have explicit physical names (trailguard-<rule id>-<hash of
+//     stack name and construct path>, see ruleNamer), passed literally to the
+//     responder in TRAILGUARD_RULES and used to build the ARNs of its
+//     events:EnableRule grant: a reference to the rules from the function or
+//     its policy would be a dependency cycle (the rules target the function).
 //   - The responder's code is a bootstrap binary built with the local Go
 //     toolchain (BuildResponder), not with Docker: cross-compiling a pure Go
 //     program for linux/arm64 needs nothing else.
