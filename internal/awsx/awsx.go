@@ -134,6 +134,11 @@ func NewHandler(ctx context.Context, getenv func(string) string, log *slog.Logge
 	if settings, err = ResolveSelf(ctx, settings, clients.STS); err != nil {
 		return respond.Handler{}, err
 	}
-	log.Info("responder ready", "mode", settings.Mode, "trails", len(settings.Trails), "allow", len(settings.Allow), "self", settings.SelfRoleARN)
-	return respond.Handler{Engine: NewEngine(settings, clients), Log: log}, nil
+	log.Info("responder ready", "mode", settings.Mode, "trails", len(settings.Trails), "rules", len(settings.Rules), "allow", len(settings.Allow), "self", settings.SelfRoleARN)
+	engine := NewEngine(settings, clients)
+	return respond.Handler{Engine: engine, Log: log, Reconcile: func(ctx context.Context) error {
+		rep, err := engine.Reconcile(ctx)
+		respond.LogReconcile(ctx, log, rep, err)
+		return err
+	}}, nil
 }

@@ -172,7 +172,14 @@ func (w *world) keyStatus(t *testing.T) string {
 // alerts returns the SNS notifications (as the SQS subscriber receives them).
 func (w *world) alerts(t *testing.T, want int) []struct{ Subject, Message string } {
 	t.Helper()
-	msgs, err := srv.ReceiveMessages(context.Background(), w.queueURL, want, 5*time.Second)
+	return w.alertsWithin(t, want, 5*time.Second)
+}
+
+// alertsWithin waits at most wait for want alerts; tests that expect fewer
+// than they ask for use a short wait.
+func (w *world) alertsWithin(t *testing.T, want int, wait time.Duration) []struct{ Subject, Message string } {
+	t.Helper()
+	msgs, err := srv.ReceiveMessages(context.Background(), w.queueURL, want, wait)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -75,6 +75,12 @@
 // (after checking with kumo that the user has that key), writing the new
 // status into kumo's ListAccessKeys answers.
 //
+// # EventBridge test double
+//
+// kumo stores a rule's State and honours it when matching, but offers no
+// DisableRule or EnableRule. The front answers both by reading the rule
+// (DescribeRule) and writing it back with the new state (PutRule).
+//
 // Every other request goes to kumo unchanged.
 //
 // # Lambda

@@ -237,3 +237,96 @@ func when(t time.Time) string {
 	}
 	return t.UTC().Format("2006-01-02 15:04:05 UTC")
 }
+
+// NotifyDrift publishes a reconciliation alert: the drifts seen for the
+// first time and what was done about each.
+func (n SNS) NotifyDrift(ctx context.Context, r respond.ReconcileReport) error {
+	text := DriftText(r)
+	b, err := json.Marshal(map[string]string{"default": text, "email": text, "sqs": mustJSON(r), "lambda": mustJSON(r)})
+	if err != nil {
+		return fmt.Errorf("encode drift alert: %w", err)
+	}
+	_, err = n.Client.Publish(ctx, &sns.PublishInput{
+		TopicArn:         aws.String(n.TopicARN),
+		Subject:          aws.String(DriftSubject(r)),
+		Message:          aws.String(string(b)),
+		MessageStructure: aws.String("json"),
+		MessageAttributes: map[string]snstypes.MessageAttributeValue{
+			"severity":  {DataType: aws.String("String"), StringValue: aws.String("high")},
+			"eventName": {DataType: aws.String("String"), StringValue: aws.String("Reconcile")},
+			"tamper":    {DataType: aws.String("String"), StringValue: aws.String("true")},
+		},
+	})
+	if err != nil {
+		return fmt.Errorf("publish drift alert to %s: %w", n.TopicARN, err)
+	}
+	return nil
+}
+
+func mustJSON(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Sprintf(`{"error":%q}`, err.Error())
+	}
+	return string(b)
+}
+
+// DriftSubject names the drift found by reconciliation, within SNS's rules.
+func DriftSubject(r respond.ReconcileReport) string {
+	ds := r.NewDrifts()
+	what := "drift"
+	if len(ds) > 0 {
+		what = ds[0].Resource + " " + ds[0].Field + " " + ds[0].Got
+	}
+	if len(ds) > 1 {
+		what += fmt.Sprintf(" (+%d more)", len(ds)-1)
+	}
+	status := "repaired"
+	for _, o := range r.Outcomes {
+		switch o.Status {
+		case respond.StatusFailed:
+			status = "repair FAILED"
+		case respond.StatusManual:
+			if status == "repaired" {
+				status = "action needed"
+			}
+		case respond.StatusDryRun:
+			status = "dry-run"
+		}
+	}
+	return cut(ascii("HIGH drift: "+what+": "+status, 200), MaxSubject)
+}
+
+// DriftText renders a reconciliation alert for people.
+func DriftText(r respond.ReconcileReport) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "trailguard HIGH: reconciliation found drift that no event announced (mode: %s)\n\n", r.Mode)
+	b.WriteString("An event may have been lost, or a disabled rule could not see its own disabling.\n")
+	b.WriteString("Look in CloudTrail's event history for who made these changes.\n\n")
+	b.WriteString("DRIFT\n")
+	for _, d := range r.Drifts {
+		mark := ""
+		if !d.New {
+			mark = " (already reported)"
+		}
+		fmt.Fprintf(&b, "  - %s %s: %s, baseline %s%s\n", d.Resource, d.Field, d.Got, d.Want, mark)
+	}
+	b.WriteString("\nWHAT TRAILGUARD DID\n")
+	for i, o := range r.Outcomes {
+		fmt.Fprintf(&b, "  %d. [%s] %s: %s\n     why: %s\n", i+1, statusWord(o.Status), o.Action.Step, o.Action, o.Action.Reason)
+		if o.Detail != "" {
+			fmt.Fprintf(&b, "     note: %s\n", o.Detail)
+		}
+		if o.Error != "" {
+			fmt.Fprintf(&b, "     error: %s\n", o.Error)
+		}
+	}
+	if len(r.Errors) > 0 {
+		b.WriteString("\nNOT CHECKED (read errors)\n")
+		for _, e := range r.Errors {
+			fmt.Fprintf(&b, "  - %s\n", e)
+		}
+	}
+	fmt.Fprintf(&b, "\nChecked: %s\n", strings.Join(r.Checked, ", "))
+	return b.String()
+}

@@ -78,7 +78,10 @@ type Engine struct {
 	notifier   Notifier
 	res        Resources
 	now        func() time.Time
-	alias      func(context.Context) string
+	// seen holds the drifts of the previous reconciliation (see markNew).
+	mu    sync.Mutex
+	seen  map[string]bool
+	alias func(context.Context) string
 }
 
 // Option configures an Engine.

@@ -101,3 +101,36 @@ func LogReport(ctx context.Context, log *slog.Logger, rep Report, err error, too
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+// LogReconcile writes the one log line that describes a reconciliation run.
+func LogReconcile(ctx context.Context, log *slog.Logger, rep ReconcileReport, err error) {
+	drifts := make([]string, 0, len(rep.Drifts))
+	for _, d := range rep.Drifts {
+		s := d.Resource + " " + d.Field + ": " + d.Got + " (want " + d.Want + ")"
+		if d.New {
+			s += " [new]"
+		}
+		drifts = append(drifts, s)
+	}
+	outcomes := make([]string, 0, len(rep.Outcomes))
+	for _, o := range rep.Outcomes {
+		s := string(o.Status) + " " + o.Action.String()
+		if o.Error != "" {
+			s += ": " + o.Error
+		}
+		outcomes = append(outcomes, s)
+	}
+	level, msg := slog.LevelInfo, "reconciled"
+	if err != nil {
+		level, msg = slog.LevelError, "reconciled with failures"
+	}
+	log.Log(ctx, level, msg,
+		slog.String("mode", string(rep.Mode)),
+		slog.Any("checked", rep.Checked),
+		slog.Any("drifts", drifts),
+		slog.Any("outcomes", outcomes),
+		slog.Any("errors", rep.Errors),
+		slog.Bool("alerted", rep.Alerted),
+		slog.Float64("durationMs", ms(rep.Duration)),
+	)
+}

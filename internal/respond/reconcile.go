@@ -1,0 +1,415 @@
+package respond
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
+	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
+	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
+	kmstypes "github.com/aws/aws-sdk-go-v2/service/kms/types"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/trailguard/trailguard/internal/catalog"
+	"github.com/trailguard/trailguard/internal/config"
+	"github.com/trailguard/trailguard/internal/trail"
+)
+
+// Reconciliation exists because EventBridge delivery is best effort: an event
+// can be lost, a disabled rule cannot report its own disabling, and with every
+// trail stopped later API calls may not arrive at all. On a schedule the
+// engine compares each protected trail and what it depends on with the
+// baseline and repairs the drift no event announced. Each drift is mapped to
+// the catalog entry whose undo repairs it, so reconciliation restores exactly
+// as the event path would.
+
+// Drift is one difference between a protected resource and its baseline.
+type Drift struct {
+	// Resource names what drifted, e.g. "trail management-trail".
+	Resource string `json:"resource"`
+	Field    string `json:"field"`
+	Want     string `json:"want"`
+	Got      string `json:"got"`
+	// Actions repair it (manual ones tell a person what to do).
+	Actions []Action `json:"actions"`
+	// New is true the first time this drift is seen: only new drifts are
+	// alerted, so a drift that cannot be repaired does not alert every run.
+	New bool `json:"new"`
+}
+
+func (d Drift) key() string { return d.Resource + "|" + d.Field + "|" + d.Got }
+
+// ReconcileReport is the account of one reconciliation run.
+type ReconcileReport struct {
+	Started  time.Time     `json:"started"`
+	Duration time.Duration `json:"durationNs"`
+	Mode     config.Mode   `json:"mode"`
+	Checked  []string      `json:"checked"`
+	Drifts   []Drift       `json:"drifts"`
+	Outcomes []Outcome     `json:"outcomes"`
+	// Errors are what could not be read; the run is then incomplete.
+	Errors []string `json:"errors,omitempty"`
+	// Alerted is true when a drift alert was sent.
+	Alerted bool `json:"alerted"`
+}
+
+// NewDrifts returns the drifts seen for the first time.
+func (r ReconcileReport) NewDrifts() []Drift {
+	var out []Drift
+	for _, d := range r.Drifts {
+		if d.New {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+// DriftNotifier delivers a reconciliation report. The SNS notifier is one.
+type DriftNotifier interface {
+	NotifyDrift(ctx context.Context, r ReconcileReport) error
+}
+
+// TrailReader is the part of CloudTrail reconciliation reads.
+type TrailReader interface {
+	GetTrail(context.Context, *cloudtrail.GetTrailInput, ...func(*cloudtrail.Options)) (*cloudtrail.GetTrailOutput, error)
+	GetTrailStatus(context.Context, *cloudtrail.GetTrailStatusInput, ...func(*cloudtrail.Options)) (*cloudtrail.GetTrailStatusOutput, error)
+	GetEventSelectors(context.Context, *cloudtrail.GetEventSelectorsInput, ...func(*cloudtrail.Options)) (*cloudtrail.GetEventSelectorsOutput, error)
+}
+
+// Reconcile checks every protected resource, repairs drift, and alerts once
+// per new drift. The error is non-nil when a repair failed or a resource
+// could not be read, so the scheduled invocation is retried and counted.
+func (e *Engine) Reconcile(ctx context.Context) (ReconcileReport, error) {
+	rep := ReconcileReport{Started: e.now(), Mode: e.settings.Mode}
+	var errs []error
+	record := func(err error) {
+		if err != nil {
+			errs = append(errs, err)
+			rep.Errors = append(rep.Errors, describeErr(err))
+		}
+	}
+	reader, ok := e.cloudtrail.(TrailReader)
+	if !ok && len(e.settings.Trails) > 0 {
+		record(errors.New("reconcile: the CloudTrail client cannot read trails"))
+	}
+	for _, b := range e.settings.Trails {
+		if reader == nil {
+			break
+		}
+		ds, arn, err := e.trailDrift(ctx, reader, b)
+		rep.Checked = append(rep.Checked, "trail "+trail.ParseTrailRef(b.Name).Name)
+		rep.Drifts = append(rep.Drifts, ds...)
+		record(err)
+		if b.S3BucketName != "" && e.res.S3 != nil {
+			ds, err := e.bucketDrift(ctx, b, arn)
+			rep.Checked = append(rep.Checked, "bucket "+b.S3BucketName)
+			rep.Drifts = append(rep.Drifts, ds...)
+			record(err)
+		}
+		if b.KmsKeyID != nil && *b.KmsKeyID != "" && e.res.KMS != nil {
+			ds, err := e.keyDrift(ctx, b)
+			rep.Checked = append(rep.Checked, "key "+keyID(*b.KmsKeyID))
+			rep.Drifts = append(rep.Drifts, ds...)
+			record(err)
+		}
+	}
+	if e.res.Events != nil {
+		for _, name := range e.settings.Rules {
+			ds, err := e.ruleDrift(ctx, name)
+			rep.Checked = append(rep.Checked, "rule "+name)
+			rep.Drifts = append(rep.Drifts, ds...)
+			record(err)
+		}
+	}
+
+	e.markNew(rep.Drifts)
+	for _, d := range rep.Drifts {
+		for _, a := range d.Actions {
+			o := e.run(ctx, a)
+			rep.Outcomes = append(rep.Outcomes, o)
+			if o.Status == StatusFailed {
+				errs = append(errs, fmt.Errorf("%s: %s", a, o.Error))
+			}
+		}
+	}
+	if len(rep.NewDrifts()) > 0 {
+		rep.Duration = e.now().Sub(rep.Started)
+		if dn, ok := e.notifier.(DriftNotifier); ok {
+			if err := dn.NotifyDrift(ctx, rep); err != nil {
+				errs = append(errs, fmt.Errorf("drift alert: %w", err))
+			} else {
+				rep.Alerted = true
+			}
+		}
+	}
+	rep.Duration = e.now().Sub(rep.Started)
+	if len(errs) > 0 {
+		return rep, fmt.Errorf("reconcile: %w", errors.Join(errs...))
+	}
+	return rep, nil
+}
+
+// markNew flags the drifts not seen by the previous run, and forgets the
+// drifts that are gone, so that a recurring drift alerts again. The memory
+// lives as long as the function's execution environment: a cold start may
+// alert once more about a drift that could not be repaired, which is a
+// reminder rather than noise.
+func (e *Engine) markNew(ds []Drift) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	seen := make(map[string]bool, len(ds))
+	for i := range ds {
+		k := ds[i].key()
+		ds[i].New = !e.seen[k]
+		seen[k] = true
+	}
+	e.seen = seen
+}
+
+// asIf plans the restore the event path would make for entry on target.
+func (e *Engine) asIf(source, name string, t Target, changes []Change, req trail.Config) []Action {
+	entry, _ := catalog.Lookup(source, name)
+	c := Classification{Entry: entry, Known: true, Succeeded: true, Target: t, Changes: changes, Request: req}
+	return restoreActions(c, e.settings)
+}
+
+// trailDrift compares one trail with its baseline. It also returns the
+// trail's ARN as CloudTrail reports it ("" when the trail is gone).
+func (e *Engine) trailDrift(ctx context.Context, ct TrailReader, b trail.Config) ([]Drift, string, error) {
+	ref := trail.ParseTrailRef(b.Name)
+	region := firstNonEmpty(b.HomeRegion, ref.Region)
+	t := Target{Kind: catalog.Trail, Ref: ref, ID: b.Name, Region: region, Baseline: &b, Protected: true}
+	res := "trail " + ref.Name
+	got, err := ct.GetTrail(ctx, &cloudtrail.GetTrailInput{Name: aws.String(b.Name)}, inRegion(region))
+	if errorCode(err) == "TrailNotFoundException" {
+		return []Drift{{Resource: res, Field: "trail", Want: "exists", Got: "deleted",
+			Actions: e.asIf(cloudtrailSource, "DeleteTrail", t, nil, trail.Config{})}}, "", nil
+	}
+	if err != nil {
+		return nil, "", fmt.Errorf("read %s: %w", res, err)
+	}
+	var arn string
+	if got.Trail != nil {
+		arn = aws.ToString(got.Trail.TrailARN)
+	}
+	var ds []Drift
+	status, err := ct.GetTrailStatus(ctx, &cloudtrail.GetTrailStatusInput{Name: aws.String(b.Name)}, inRegion(region))
+	if err != nil {
+		return nil, arn, fmt.Errorf("read status of %s: %w", res, err)
+	}
+	if !aws.ToBool(status.IsLogging) {
+		ds = append(ds, Drift{Resource: res, Field: "logging", Want: "on", Got: "off",
+			Actions: e.asIf(cloudtrailSource, "StopLogging", t, nil, trail.Config{})})
+	}
+
+	now := observedTrail(got, b)
+	if cs := trailChanges(now, &b); degrading(cs) {
+		for _, c := range cs {
+			if !c.Review {
+				ds = append(ds, Drift{Resource: res, Field: c.Field, Want: c.Want, Got: c.Now})
+			}
+		}
+		ds[len(ds)-1].Actions = e.asIf(cloudtrailSource, "UpdateTrail", t, cs, now)
+	}
+
+	sel, err := ct.GetEventSelectors(ctx, &cloudtrail.GetEventSelectorsInput{TrailName: aws.String(b.Name)}, inRegion(region))
+	if err != nil {
+		return ds, arn, fmt.Errorf("read selectors of %s: %w", res, err)
+	}
+	req := selectorsFromSDK(b.Name, sel)
+	if cs := selectorChanges(req, &b); len(cs) > 0 {
+		ds = append(ds, Drift{Resource: res, Field: cs[0].Field, Want: cs[0].Want, Got: cs[0].Now,
+			Actions: e.asIf(cloudtrailSource, "PutEventSelectors", t, cs, req)})
+	}
+	return ds, arn, nil
+}
+
+const cloudtrailSource = "cloudtrail.amazonaws.com"
+
+// observedTrail is the live trail reduced to the fields the baseline sets,
+// so that only those are compared (a field the baseline leaves open is the
+// owner's choice).
+func observedTrail(out *cloudtrail.GetTrailOutput, b trail.Config) trail.Config {
+	tr := out.Trail
+	now := trail.Config{Name: b.Name}
+	if tr == nil {
+		return now
+	}
+	if b.IsMultiRegionTrail != nil {
+		now.IsMultiRegionTrail = aws.Bool(aws.ToBool(tr.IsMultiRegionTrail))
+	}
+	if b.IncludeGlobalServiceEvents != nil {
+		now.IncludeGlobalServiceEvents = aws.Bool(aws.ToBool(tr.IncludeGlobalServiceEvents))
+	}
+	if b.EnableLogFileValidation != nil {
+		now.EnableLogFileValidation = aws.Bool(aws.ToBool(tr.LogFileValidationEnabled))
+	}
+	if b.IsOrganizationTrail != nil {
+		now.IsOrganizationTrail = aws.Bool(aws.ToBool(tr.IsOrganizationTrail))
+	}
+	if b.S3BucketName != "" {
+		now.S3BucketName = aws.ToString(tr.S3BucketName)
+	}
+	if b.S3KeyPrefix != nil {
+		now.S3KeyPrefix = aws.String(aws.ToString(tr.S3KeyPrefix))
+	}
+	if b.KmsKeyID != nil {
+		k := aws.ToString(tr.KmsKeyId)
+		if k != "" && keyID(k) == keyID(*b.KmsKeyID) {
+			k = *b.KmsKeyID // the same key, named another way
+		}
+		now.KmsKeyID = &k
+	}
+	if b.CloudWatchLogsLogGroupArn != nil {
+		now.CloudWatchLogsLogGroupArn = aws.String(aws.ToString(tr.CloudWatchLogsLogGroupArn))
+	}
+	if b.CloudWatchLogsRoleArn != nil {
+		now.CloudWatchLogsRoleArn = aws.String(aws.ToString(tr.CloudWatchLogsRoleArn))
+	}
+	return now
+}
+
+func selectorsFromSDK(name string, out *cloudtrail.GetEventSelectorsOutput) trail.Config {
+	c := trail.Config{Name: name}
+	for _, s := range out.EventSelectors {
+		es := trail.EventSelector{ReadWriteType: string(s.ReadWriteType), IncludeManagementEvents: s.IncludeManagementEvents,
+			ExcludeManagementEventSources: s.ExcludeManagementEventSources}
+		for _, d := range s.DataResources {
+			es.DataResources = append(es.DataResources, trail.DataResource{Type: aws.ToString(d.Type), Values: d.Values})
+		}
+		c.EventSelectors = append(c.EventSelectors, es)
+	}
+	for _, a := range out.AdvancedEventSelectors {
+		as := trail.AdvancedEventSelector{Name: aws.ToString(a.Name)}
+		for _, f := range a.FieldSelectors {
+			as.FieldSelectors = append(as.FieldSelectors, trail.FieldSelector{Field: aws.ToString(f.Field), Equals: f.Equals, StartsWith: f.StartsWith,
+				EndsWith: f.EndsWith, NotEquals: f.NotEquals, NotStartsWith: f.NotStartsWith, NotEndsWith: f.NotEndsWith})
+		}
+		c.AdvancedEventSelectors = append(c.AdvancedEventSelectors, as)
+	}
+	return c
+}
+
+// bucketDrift checks a trail's bucket: it exists, grants CloudTrail, and
+// keeps logs for the minimum retention. observedARN is the trail's ARN as
+// CloudTrail reported it, the most reliable source of the account id.
+func (e *Engine) bucketDrift(ctx context.Context, b trail.Config, observedARN string) ([]Drift, error) {
+	res := "bucket " + b.S3BucketName
+	acct := accountOf(observedARN, b.Name, e.settings.SelfRoleARN, e.settings.TopicARN)
+	t := Target{Kind: catalog.Bucket, ID: b.S3BucketName, Region: b.HomeRegion, Protected: true, Account: acct}
+	for _, x := range e.settings.Trails {
+		if x.S3BucketName != b.S3BucketName {
+			continue
+		}
+		arn := trailARN(x, trail.Record{AWSRegion: b.HomeRegion, RecipientAccountID: acct})
+		if x.Name == b.Name && observedARN != "" {
+			arn = observedARN
+		}
+		t.Trails = append(t.Trails, arn)
+		t.KeyPrefix = deref(x.S3KeyPrefix)
+	}
+	var ds []Drift
+	pol, err := e.res.S3.GetBucketPolicy(ctx, &s3.GetBucketPolicyInput{Bucket: aws.String(b.S3BucketName)}, s3Region(b.HomeRegion))
+	switch code := errorCode(err); {
+	case code == "NoSuchBucket":
+		return []Drift{{Resource: res, Field: "bucket", Want: "exists", Got: "deleted",
+			Actions: e.asIf("s3.amazonaws.com", "DeleteBucket", t, nil, trail.Config{})}}, nil
+	case code == "NoSuchBucketPolicy":
+		ds = append(ds, Drift{Resource: res, Field: "bucketPolicy", Want: "grants CloudTrail", Got: "no policy",
+			Actions: e.asIf("s3.amazonaws.com", "DeleteBucketPolicy", t, nil, trail.Config{})})
+	case err != nil:
+		return nil, fmt.Errorf("read policy of %s: %w", res, err)
+	default:
+		if why := blocksCloudTrail([]byte(aws.ToString(pol.Policy)), "s3:PutObject"); why != "" {
+			ds = append(ds, Drift{Resource: res, Field: "bucketPolicy", Want: "grants CloudTrail", Got: why,
+				Actions: e.asIf("s3.amazonaws.com", "DeleteBucketPolicy", t, nil, trail.Config{})})
+		}
+	}
+	lc, err := e.res.S3.GetBucketLifecycleConfiguration(ctx, &s3.GetBucketLifecycleConfigurationInput{Bucket: aws.String(b.S3BucketName)}, s3Region(b.HomeRegion))
+	switch {
+	case errorCode(err) == "NoSuchLifecycleConfiguration":
+	case err != nil:
+		return ds, fmt.Errorf("read lifecycle of %s: %w", res, err)
+	default:
+		var early []string
+		for _, r := range lc.Rules {
+			if expiresEarly(r, e.settings.MinRetentionDays) {
+				early = append(early, aws.ToString(r.ID))
+			}
+		}
+		if len(early) > 0 {
+			sort.Strings(early)
+			ds = append(ds, Drift{Resource: res, Field: "lifecycle", Want: fmt.Sprintf("no expiry within %d days", e.settings.MinRetentionDays),
+				Got:     fmt.Sprintf("rules %v expire logs early", early),
+				Actions: e.asIf("s3.amazonaws.com", "PutBucketLifecycle", t, nil, trail.Config{})})
+		}
+	}
+	return ds, nil
+}
+
+func (e *Engine) keyDrift(ctx context.Context, b trail.Config) ([]Drift, error) {
+	id := *b.KmsKeyID
+	res := "key " + keyID(id)
+	region := b.HomeRegion
+	if a, ok := trail.ParseARN(id); ok && a.Region != "" {
+		region = a.Region
+	}
+	out, err := e.res.KMS.DescribeKey(ctx, &kms.DescribeKeyInput{KeyId: aws.String(id)}, func(o *kms.Options) { setRegion(&o.Region, region) })
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", res, err)
+	}
+	t := Target{Kind: catalog.Key, ID: id, Region: region, Protected: true}
+	switch out.KeyMetadata.KeyState {
+	case kmstypes.KeyStateDisabled:
+		return []Drift{{Resource: res, Field: "state", Want: "Enabled", Got: "Disabled",
+			Actions: e.asIf("kms.amazonaws.com", "DisableKey", t, nil, trail.Config{})}}, nil
+	case kmstypes.KeyStatePendingDeletion:
+		return []Drift{{Resource: res, Field: "state", Want: "Enabled", Got: "PendingDeletion",
+			Actions: e.asIf("kms.amazonaws.com", "ScheduleKeyDeletion", t, nil, trail.Config{})}}, nil
+	}
+	return nil, nil
+}
+
+func (e *Engine) ruleDrift(ctx context.Context, name string) ([]Drift, error) {
+	res := "rule " + name
+	t := Target{Kind: catalog.EventRule, ID: name, Protected: true}
+	out, err := e.res.Events.DescribeRule(ctx, &eventbridge.DescribeRuleInput{Name: aws.String(name)})
+	if errorCode(err) == "ResourceNotFoundException" {
+		return []Drift{{Resource: res, Field: "rule", Want: "exists", Got: "deleted",
+			Actions: []Action{manual(StepRestore, name, "trailguard's rule "+name+" is gone: "+redeployStep)}}}, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", res, err)
+	}
+	var ds []Drift
+	if out.State == ebtypes.RuleStateDisabled {
+		ds = append(ds, Drift{Resource: res, Field: "state", Want: "ENABLED", Got: "DISABLED",
+			Actions: e.asIf("events.amazonaws.com", "DisableRule", t, nil, trail.Config{})})
+	}
+	targets, err := e.res.Events.ListTargetsByRule(ctx, &eventbridge.ListTargetsByRuleInput{Rule: aws.String(name)})
+	if err != nil {
+		return ds, fmt.Errorf("read targets of %s: %w", res, err)
+	}
+	if len(targets.Targets) == 0 {
+		ds = append(ds, Drift{Resource: res, Field: "targets", Want: "the responder", Got: "none",
+			Actions: []Action{manual(StepRestore, name, "trailguard's rule "+name+" has no target: "+redeployStep)}})
+	}
+	return ds, nil
+}
+
+const redeployStep = "redeploy trailguard (cd infra && npx aws-cdk@2 deploy) and find out who changed it"
+
+// accountOf finds the account id in the first ARN that has one.
+func accountOf(arns ...string) string {
+	for _, s := range arns {
+		if a, ok := trail.ParseARN(s); ok && a.Account != "" {
+			return a.Account
+		}
+	}
+	return ""
+}
