@@ -141,3 +141,50 @@ func TestRoleChangeOnResponderIsTamperingOthersAreNot(t *testing.T) {
 		t.Errorf("PutRolePolicy on another role is not quiet: %q", kinds(p))
 	}
 }
+
+// Every new row in its other variants: a failed attempt alerts only (a failed
+// LeaveOrganization stays critical), an allow-listed actor is restored but not
+// contained, and the responder itself is never contained.
+func TestBeyondTheTrailAPIVariants(t *testing.T) {
+	base := settings(t, fullBaseline)
+	allowEnv := map[string]string{config.EnvAllow: "arn:aws:iam::123456789012:user/mallory"}
+	for k, v := range fullBaseline {
+		allowEnv[k] = v
+	}
+	allow := settings(t, allowEnv)
+	for _, name := range []string{"s3-putbucketlifecycle", "s3-putbucketpolicy", "s3-deletebucketpolicy", "s3-deletebucket", "kms-disablekey",
+		"kms-schedulekeydeletion", "kms-putkeypolicy", "logs-deleteloggroup", "organizations-leaveorganization", "events-disablerule",
+		"events-deleterule", "events-removetargets", "lambda-deletefunction", "lambda-updatefunctioncode", "lambda-putfunctionconcurrency",
+		"sns-deletetopic", "sns-unsubscribe"} {
+		t.Run(name, func(t *testing.T) {
+			ev := event(t, name)
+			ev.Record.ErrorCode, ev.Record.ErrorMessage = "AccessDenied", "not allowed"
+			c := respond.Classify(ev, base)
+			if got := kinds(respond.NewPlan(c, base, now)); !slices.Equal(got, []string{"notify:notify"}) {
+				t.Errorf("failed attempt: plan %q, want the alert only", got)
+			}
+			if ev.Record.EventSource == "organizations.amazonaws.com" && c.Severity.String() != "critical" {
+				t.Errorf("failed LeaveOrganization is %s, want critical", c.Severity)
+			}
+
+			p := respond.NewPlan(respond.Classify(event(t, name), allow), allow, now)
+			for _, a := range p.Actions {
+				if a.Step == respond.StepContain {
+					t.Errorf("allow-listed actor contained: %s", a)
+				}
+			}
+			if p.Actions[0].Step != respond.StepRestore {
+				t.Errorf("allow-listed actor's change not restored: %q", kinds(p))
+			}
+
+			self := event(t, name)
+			self.Record.UserIdentity = event(t, "stoplogging-responder").Record.UserIdentity
+			p = respond.NewPlan(respond.Classify(self, base), base, now)
+			for _, a := range p.Actions {
+				if a.Step == respond.StepContain {
+					t.Errorf("the responder contained itself: %s", a)
+				}
+			}
+		})
+	}
+}
