@@ -210,7 +210,7 @@ func responderCore(trailArn, quarantine, topicID, logGroupID, role string) []sta
 		{Sid: "QuarantineUsers", Effect: "Allow", Actions: []string{"iam:AttachUserPolicy"}, Resources: []string{users},
 			Condition: map[string]map[string]string{"ArnEquals": {"iam:PolicyARN": quarantine}}},
 		{Sid: "DeactivateAccessKeys", Effect: "Allow", Actions: []string{"iam:UpdateAccessKey"}, Resources: []string{users}},
-		{Sid: "RevokeRoleSessions", Effect: "Allow", Actions: []string{"iam:PutRolePolicy"},
+		{Sid: "RevokeRoleSessions", Effect: "Allow", Actions: []string{"iam:GetRolePolicy", "iam:PutRolePolicy"},
 			Resources: []string{"arn:{AWS::Partition}:iam::{AWS::AccountId}:role/*"}},
 		{Sid: "ReadAccountAlias", Effect: "Allow", Actions: []string{"iam:ListAccountAliases"}, Resources: []string{"*"}},
 		{Sid: "Notify", Effect: "Allow", Actions: []string{"sns:Publish"}, Resources: []string{"{" + topicID + "}"}},

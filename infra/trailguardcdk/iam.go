@@ -71,8 +71,9 @@ func responderStatements(in permissionInputs) []awsiam.PolicyStatement {
 		// Revoke an offending role's sessions (inline deny on
 		// aws:TokenIssueTime). The offender is any role of the account, so the
 		// resource cannot be narrowed; the allow list (TRAILGUARD_ALLOW) keeps
-		// pipelines' roles out of reach.
-		allow("RevokeRoleSessions", []string{"iam:PutRolePolicy"}, roles),
+		// pipelines' roles out of reach. GetRolePolicy first reads an existing
+		// revocation, so a late or duplicate event never moves its cut-off back.
+		allow("RevokeRoleSessions", []string{"iam:GetRolePolicy", "iam:PutRolePolicy"}, roles),
 		// The alert names the account by its alias; read-only, and IAM
 		// authorises ListAccountAliases only on "*".
 		allow("ReadAccountAlias", []string{"iam:ListAccountAliases"}, jsii.String("*")),
@@ -104,14 +105,13 @@ func responderStatements(in permissionInputs) []awsiam.PolicyStatement {
 		}, in.trailKeyArn))
 	}
 	if in.trailLogGroupArn != nil {
-		group, all := logGroupArns(*in.trailLogGroupArn)
 		// DeleteLogGroup of the trail's log group: create it again (empty;
-		// CloudTrail resumes delivery into it).
-		out = append(out, allow("RecreateTrailLogGroup", []string{"logs:CreateLogGroup"}, jsii.String(group)))
-		// DescribeLogGroups (does the group exist?) is authorised on the
-		// log-group:* pattern of the region, not on one group: CloudWatch Logs
-		// documents that it must be a wildcard. Read-only metadata.
-		out = append(out, allow("FindTrailLogGroup", []string{"logs:DescribeLogGroups"}, jsii.String(all)))
+		// CloudTrail resumes delivery into it). The responder takes
+		// ResourceAlreadyExistsException as "exists", so it needs no
+		// logs:DescribeLogGroups (which IAM would authorise only on
+		// log-group:*, never on one group).
+		out = append(out, allow("RecreateTrailLogGroup", []string{"logs:CreateLogGroup"},
+			jsii.String(logGroupArn(*in.trailLogGroupArn))))
 	}
 	// DisableRule / DeleteRule / RemoveTargets on trailguard's own rules:
 	// read them and their targets, enable them again. ARNs are built from the
@@ -137,13 +137,10 @@ func responderStatements(in permissionInputs) []awsiam.PolicyStatement {
 	return out
 }
 
-// logGroupArns returns, for a log group ARN (with or without CloudTrail's
-// trailing ":*"), the group's ARN as IAM policies name it (with ":*") and the
-// log-group:* pattern of its region and account.
-func logGroupArns(groupArn string) (group, all string) {
-	group = strings.TrimSuffix(groupArn, ":*") + ":*"
-	parts := strings.SplitN(groupArn, ":", 6) // arn:partition:logs:region:account:log-group:…
-	return group, strings.Join(parts[:5], ":") + ":log-group:*"
+// logGroupArn returns a log group ARN (with or without CloudTrail's
+// trailing ":*") as IAM policies name the group: with ":*".
+func logGroupArn(groupArn string) string {
+	return strings.TrimSuffix(groupArn, ":*") + ":*"
 }
 
 func allow(sid string, actions []string, resource *string) awsiam.PolicyStatement {
@@ -167,7 +164,8 @@ func responderPolicySuppressions(in permissionInputs) *[]*cdknag.NagPackSuppress
 	reason := "cloudtrail:DescribeTrails and iam:ListAccountAliases are read-only and support no resource-level " +
 		"permissions (IAM authorises them only on *). Users and roles are wildcards because the offender is any principal of " +
 		"the account, known only at run time; iam:AttachUserPolicy is limited by an iam:PolicyARN condition to the quarantine " +
-		"policy, iam:PutRolePolicy is only used to write a session-revoking deny and the allow list protects pipelines. " +
+		"policy, iam:PutRolePolicy is only used to write a session-revoking deny (iam:GetRolePolicy reads an existing one first) " +
+		"and the allow list protects pipelines. " +
 		"Event data stores are named by the event, and the allowed calls (restore, start ingestion, get) cannot destroy data."
 	appliesTo := []interface{}{
 		"Resource::*",
@@ -176,12 +174,9 @@ func responderPolicySuppressions(in permissionInputs) *[]*cdknag.NagPackSuppress
 		"Resource::arn:<AWS::Partition>:cloudtrail:*:<AWS::AccountId>:eventdatastore/*",
 	}
 	if in.trailLogGroupArn != nil {
-		group, all := logGroupArns(*in.trailLogGroupArn)
 		reason += " The trail's log group ARN ends in :* because that is how CloudWatch Logs names one log group in IAM " +
-			"policies (logs:CreateLogGroup is allowed on that one group only)." +
-			" logs:DescribeLogGroups is authorised on the log-group:* pattern of the trail log group's region " +
-			"(CloudWatch Logs documents that it cannot name one group); it is read-only and returns metadata, no log data."
-		appliesTo = append(appliesTo, "Resource::"+group, "Resource::"+all)
+			"policies (logs:CreateLogGroup is allowed on that one group only)."
+		appliesTo = append(appliesTo, "Resource::"+logGroupArn(*in.trailLogGroupArn))
 	}
 	return &[]*cdknag.NagPackSuppression{{
 		Id:        jsii.String("AwsSolutions-IAM5"),

@@ -84,8 +84,6 @@ func TestExistingTrailBaselineAndPermissions(t *testing.T) {
 	expect = append(expect,
 		statement{Sid: "RecreateTrailLogGroup", Effect: "Allow", Actions: []string{"logs:CreateLogGroup"},
 			Resources: []string{"arn:aws:logs:eu-central-1:111111111111:log-group:trail:*"}},
-		statement{Sid: "FindTrailLogGroup", Effect: "Allow", Actions: []string{"logs:DescribeLogGroups"},
-			Resources: []string{"arn:aws:logs:eu-central-1:111111111111:log-group:*"}},
 		statement{Sid: "PassTrailLogsRole", Effect: "Allow", Actions: []string{"iam:PassRole"},
 			Resources: []string{"arn:aws:iam::111111111111:role/trail-to-logs"},
 			Condition: map[string]map[string]string{"StringEquals": {"iam:PassedToService": "cloudtrail.amazonaws.com"}}},
