@@ -314,7 +314,8 @@ func judgeLifecycle(rules []s3types.LifecycleRule, prefixes []string, minDays in
 // objects a trail writes ("<prefix>/AWSLogs/..."). Tag and size filters are
 // ignored: a rule that might apply is treated as applying.
 func ruleApplies(r s3types.LifecycleRule, prefixes []string) bool {
-	rp := aws.ToString(r.Prefix) //nolint:staticcheck // deprecated field still returned for old rules
+	//lint:ignore SA1019 the deprecated field is still returned for rules written before Filter existed
+	rp := aws.ToString(r.Prefix)
 	if r.Filter != nil {
 		switch {
 		case r.Filter.Prefix != nil:
