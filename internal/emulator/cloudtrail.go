@@ -123,43 +123,39 @@ func (k kumoResult) writeTo(w http.ResponseWriter) {
 // call sends one CloudTrail operation to kumo, signed like the original
 // request (kumo routes on the credential scope, it does not verify it).
 func (d *cloudTrailDouble) call(ctx context.Context, orig *http.Request, op string, in any) (kumoResult, error) {
-	var body []byte
-
-	switch v := in.(type) {
-	case []byte:
-		body = v
-	default:
-		b, err := json.Marshal(v)
+	body, ok := in.([]byte)
+	if !ok {
+		b, err := json.Marshal(in)
 		if err != nil {
 			return kumoResult{}, fmt.Errorf("encode %s: %w", op, err)
 		}
-
 		body = b
 	}
+	return d.s.callKumo(ctx, orig, cloudTrailTarget+op, body)
+}
 
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, d.s.backend.String()+"/", bytes.NewReader(body))
+// callKumo sends one JSON-protocol operation (X-Amz-Target) to kumo itself,
+// bypassing the front, signed like the original request. The test doubles
+// use it to read and write kumo's own state.
+func (s *Server) callKumo(ctx context.Context, orig *http.Request, target string, body []byte) (kumoResult, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.backend.String()+"/", bytes.NewReader(body))
 	if err != nil {
-		return kumoResult{}, fmt.Errorf("build %s request: %w", op, err)
+		return kumoResult{}, fmt.Errorf("build %s request: %w", target, err)
 	}
-
 	req.Header.Set("Content-Type", "application/x-amz-json-1.1")
-	req.Header.Set("X-Amz-Target", cloudTrailTarget+op)
-
+	req.Header.Set("X-Amz-Target", target)
 	if auth := orig.Header.Get("Authorization"); auth != "" {
 		req.Header.Set("Authorization", auth)
 	}
-
-	resp, err := d.s.client.Do(req)
+	resp, err := s.client.Do(req)
 	if err != nil {
-		return kumoResult{}, fmt.Errorf("call kumo %s: %w", op, err)
+		return kumoResult{}, fmt.Errorf("call kumo %s: %w", target, err)
 	}
 	defer resp.Body.Close()
-
 	out, err := io.ReadAll(resp.Body)
 	if err != nil {
-		return kumoResult{}, fmt.Errorf("read kumo %s: %w", op, err)
+		return kumoResult{}, fmt.Errorf("read kumo %s: %w", target, err)
 	}
-
 	return kumoResult{status: resp.StatusCode, header: resp.Header, body: out}, nil
 }
 

@@ -1,10 +1,7 @@
 package emulator
 
 import (
-	"bytes"
-	"context"
 	"encoding/json"
-	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -37,7 +34,7 @@ func (d eventsDouble) serve(w http.ResponseWriter, r *http.Request) bool {
 		writeEventsError(w, "ValidationException", "Name is required", http.StatusBadRequest)
 		return true
 	}
-	desc, err := d.call(r.Context(), r, "DescribeRule", body)
+	desc, err := d.s.callKumo(r.Context(), r, eventsTarget+"DescribeRule", body)
 	if err != nil {
 		writeEventsError(w, "InternalException", err.Error(), http.StatusInternalServerError)
 		return true
@@ -58,7 +55,7 @@ func (d eventsDouble) serve(w http.ResponseWriter, r *http.Request) bool {
 		}
 	}
 	b, _ := json.Marshal(put)
-	res, err := d.call(r.Context(), r, "PutRule", b)
+	res, err := d.s.callKumo(r.Context(), r, eventsTarget+"PutRule", b)
 	if err != nil {
 		writeEventsError(w, "InternalException", err.Error(), http.StatusInternalServerError)
 		return true
@@ -70,29 +67,6 @@ func (d eventsDouble) serve(w http.ResponseWriter, r *http.Request) bool {
 	w.Header().Set("Content-Type", "application/x-amz-json-1.1")
 	_, _ = w.Write([]byte("{}"))
 	return true
-}
-
-// call sends one EventBridge operation to kumo, signed like the original.
-func (d eventsDouble) call(ctx context.Context, orig *http.Request, op string, body []byte) (kumoResult, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, d.s.backend.String()+"/", bytes.NewReader(body))
-	if err != nil {
-		return kumoResult{}, fmt.Errorf("build %s request: %w", op, err)
-	}
-	req.Header.Set("Content-Type", "application/x-amz-json-1.1")
-	req.Header.Set("X-Amz-Target", eventsTarget+op)
-	if auth := orig.Header.Get("Authorization"); auth != "" {
-		req.Header.Set("Authorization", auth)
-	}
-	resp, err := d.s.client.Do(req)
-	if err != nil {
-		return kumoResult{}, fmt.Errorf("call kumo %s: %w", op, err)
-	}
-	defer resp.Body.Close()
-	out, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return kumoResult{}, fmt.Errorf("read kumo %s: %w", op, err)
-	}
-	return kumoResult{status: resp.StatusCode, header: resp.Header, body: out}, nil
 }
 
 func writeEventsError(w http.ResponseWriter, code, msg string, status int) {
