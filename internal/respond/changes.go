@@ -1,7 +1,7 @@
 package respond
 
 import (
-	"strconv"
+	"github.com/aws/aws-sdk-go-v2/aws"
 
 	"github.com/trailguard/trailguard/internal/trail"
 )
@@ -32,6 +32,34 @@ func degrading(cs []Change) bool {
 	return false
 }
 
+// trailFields are the trail settings an UpdateTrail can make worse, with
+// where each lives in a trail.Config. One table serves both the comparison
+// (trailChanges) and the repair (fixedTrail).
+var (
+	boolFields = []struct {
+		name string
+		ptr  func(*trail.Config) **bool
+		// safe: without a baseline, switching it back on is obviously
+		// right. Turning an organization trail back on needs the management
+		// account's rights; only a baseline can say it was one.
+		safe bool
+	}{
+		{"isMultiRegionTrail", func(c *trail.Config) **bool { return &c.IsMultiRegionTrail }, true},
+		{"includeGlobalServiceEvents", func(c *trail.Config) **bool { return &c.IncludeGlobalServiceEvents }, true},
+		{"enableLogFileValidation", func(c *trail.Config) **bool { return &c.EnableLogFileValidation }, true},
+		{"isOrganizationTrail", func(c *trail.Config) **bool { return &c.IsOrganizationTrail }, false},
+	}
+	stringFields = []struct {
+		name string
+		ptr  func(*trail.Config) **string
+	}{
+		{"s3KeyPrefix", func(c *trail.Config) **string { return &c.S3KeyPrefix }},
+		{"kmsKeyId", func(c *trail.Config) **string { return &c.KmsKeyID }},
+		{"cloudWatchLogsLogGroupArn", func(c *trail.Config) **string { return &c.CloudWatchLogsLogGroupArn }},
+		{"cloudWatchLogsRoleArn", func(c *trail.Config) **string { return &c.CloudWatchLogsRoleArn }},
+	}
+)
+
 // trailChanges compares what an UpdateTrail set with the baseline, or, with no
 // baseline, with what is obviously safe (switches on, keys and log groups set).
 func trailChanges(now trail.Config, base *trail.Config) []Change {
@@ -39,54 +67,40 @@ func trailChanges(now trail.Config, base *trail.Config) []Change {
 		base = &trail.Config{}
 	}
 	var cs []Change
-
-	boolField := func(field string, now, want *bool, safeWithoutBaseline bool) {
-		if now == nil || *now {
-			return
+	for _, f := range boolFields {
+		got, want := *f.ptr(&now), *f.ptr(base)
+		if got == nil || *got {
+			continue
 		}
-		switch {
-		case want != nil && *want:
-			cs = append(cs, Change{Field: field, Now: "false", Want: "true", Fixable: true})
-		case want == nil && safeWithoutBaseline:
-			cs = append(cs, Change{Field: field, Now: "false", Want: "true", Fixable: true})
+		if (want != nil && *want) || (want == nil && f.safe) {
+			cs = append(cs, Change{Field: f.name, Now: "false", Want: "true", Fixable: true})
 		}
 	}
-	boolField("isMultiRegionTrail", now.IsMultiRegionTrail, base.IsMultiRegionTrail, true)
-	boolField("includeGlobalServiceEvents", now.IncludeGlobalServiceEvents, base.IncludeGlobalServiceEvents, true)
-	boolField("enableLogFileValidation", now.EnableLogFileValidation, base.EnableLogFileValidation, true)
-	// Turning an organization trail back on needs the management account's
-	// rights; only a baseline can say it was one.
-	boolField("isOrganizationTrail", now.IsOrganizationTrail, base.IsOrganizationTrail, false)
-
 	// Removals ("" in the request) are always worse; other changes are worse
 	// only when a baseline says what the value should be.
-	strField := func(field string, now *string, want *string) {
-		if now == nil {
-			return
-		}
+	strChange := func(field string, got, want *string) {
 		switch {
-		case want != nil && *now != *want:
-			cs = append(cs, Change{Field: field, Now: orNone(*now), Want: *want, Fixable: true})
-		case want == nil && *now == "":
+		case got == nil:
+		case want != nil && *got != *want:
+			cs = append(cs, Change{Field: field, Now: orNone(*got), Want: *want, Fixable: true})
+		case want == nil && *got == "":
 			cs = append(cs, Change{Field: field, Now: "(removed)", Want: "(the previous value; no baseline)", Fixable: false})
 		case want == nil:
-			cs = append(cs, Change{Field: field, Now: *now, Want: "(no baseline)", Review: true})
+			cs = append(cs, Change{Field: field, Now: *got, Want: "(no baseline)", Review: true})
 		}
 	}
-	var baseBucket *string
-	if base.S3BucketName != "" {
-		baseBucket = &base.S3BucketName
+	strChange("s3BucketName", nonEmpty(now.S3BucketName), nonEmpty(base.S3BucketName))
+	for _, f := range stringFields {
+		strChange(f.name, *f.ptr(&now), *f.ptr(base))
 	}
-	var nowBucket *string
-	if now.S3BucketName != "" {
-		nowBucket = &now.S3BucketName
-	}
-	strField("s3BucketName", nowBucket, baseBucket)
-	strField("s3KeyPrefix", now.S3KeyPrefix, base.S3KeyPrefix)
-	strField("kmsKeyId", now.KmsKeyID, base.KmsKeyID)
-	strField("cloudWatchLogsLogGroupArn", now.CloudWatchLogsLogGroupArn, base.CloudWatchLogsLogGroupArn)
-	strField("cloudWatchLogsRoleArn", now.CloudWatchLogsRoleArn, base.CloudWatchLogsRoleArn)
 	return cs
+}
+
+func nonEmpty(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
 }
 
 func orNone(s string) string {
@@ -149,27 +163,18 @@ func fixedTrail(id string, cs []Change) (trail.Config, bool) {
 			continue
 		}
 		ok = true
-		b, _ := strconv.ParseBool(c.Want)
-		v := c.Want
-		switch c.Field {
-		case "isMultiRegionTrail":
-			fix.IsMultiRegionTrail = &b
-		case "includeGlobalServiceEvents":
-			fix.IncludeGlobalServiceEvents = &b
-		case "enableLogFileValidation":
-			fix.EnableLogFileValidation = &b
-		case "isOrganizationTrail":
-			fix.IsOrganizationTrail = &b
-		case "s3BucketName":
-			fix.S3BucketName = v
-		case "s3KeyPrefix":
-			fix.S3KeyPrefix = &v
-		case "kmsKeyId":
-			fix.KmsKeyID = &v
-		case "cloudWatchLogsLogGroupArn":
-			fix.CloudWatchLogsLogGroupArn = &v
-		case "cloudWatchLogsRoleArn":
-			fix.CloudWatchLogsRoleArn = &v
+		if c.Field == "s3BucketName" {
+			fix.S3BucketName = c.Want
+		}
+		for _, f := range boolFields {
+			if f.name == c.Field {
+				*f.ptr(&fix) = aws.Bool(c.Want == "true")
+			}
+		}
+		for _, f := range stringFields {
+			if f.name == c.Field {
+				*f.ptr(&fix) = aws.String(c.Want)
+			}
 		}
 	}
 	return fix, ok

@@ -231,7 +231,7 @@ func classifyActor(id trail.Identity) Actor {
 	case "AssumedRole":
 		role := firstNonEmpty(iss.UserName, trail.RoleName(iss.ARN), trail.RoleName(id.ARN))
 		path := trail.RolePath(iss.ARN)
-		a.Display = firstNonEmpty(strings.TrimPrefix(lastTwo(id.ARN), ""), role)
+		a.Display = firstNonEmpty(lastTwo(id.ARN), role)
 		a.RoleName = role
 		switch {
 		case strings.HasPrefix(path, "/aws-reserved/sso.amazonaws.com/") || strings.HasPrefix(role, "AWSReservedSSO_"):
