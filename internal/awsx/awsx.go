@@ -84,26 +84,19 @@ type AliasAPI interface {
 }
 
 // AccountAlias returns a function that looks the account alias up once, on
-// first use (not at start-up, to keep cold starts short), and remembers it.
-// A failed lookup yields "" and is retried on a later call.
+// first use (not at start-up, to keep cold starts short), and remembers the
+// answer. A failed lookup (denied by an SCP, say) is remembered as "no alias"
+// too: the alias only decorates alerts and must not cost a call per event.
 func AccountAlias(api AliasAPI) func(context.Context) string {
-	var mu sync.Mutex
+	var once sync.Once
 	var alias string
-	var known bool
 	return func(ctx context.Context) string {
-		mu.Lock()
-		defer mu.Unlock()
-		if known {
-			return alias
-		}
-		out, err := api.ListAccountAliases(ctx, &iam.ListAccountAliasesInput{})
-		if err != nil {
-			return ""
-		}
-		known = true
-		if len(out.AccountAliases) > 0 {
-			alias = out.AccountAliases[0]
-		}
+		once.Do(func() {
+			out, err := api.ListAccountAliases(ctx, &iam.ListAccountAliasesInput{})
+			if err == nil && len(out.AccountAliases) > 0 {
+				alias = out.AccountAliases[0]
+			}
+		})
 		return alias
 	}
 }
@@ -136,7 +129,7 @@ func NewHandler(ctx context.Context, getenv func(string) string, log *slog.Logge
 	}
 	log.Info("responder ready", "mode", settings.Mode, "trails", len(settings.Trails), "rules", len(settings.Rules), "allow", len(settings.Allow), "self", settings.SelfRoleARN)
 	engine := NewEngine(settings, clients)
-	return respond.Handler{Engine: engine, Log: log, Reconcile: func(ctx context.Context) error {
+	return respond.Handler{Engine: engine, Log: log, Delivered: respond.NewDeliveries(1024), Reconcile: func(ctx context.Context) error {
 		rep, err := engine.Reconcile(ctx)
 		respond.LogReconcile(ctx, log, rep, err)
 		return err

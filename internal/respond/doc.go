@@ -5,10 +5,11 @@
 //
 // Classify and NewPlan are pure functions so every decision can be
 // table-tested and printed (in logs, alerts and dry-runs) before anything
-// touches AWS. The executor then takes the plan's steps in a fixed order:
-// restore first (the audit trail matters most and must not wait on anything),
-// then containment (independent actions run concurrently), then one alert
-// that reports every outcome. A failed action never stops the others; the
+// touches AWS. The executor then runs the plan: restore is started first and
+// waits for nothing (the audit trail matters most); containment, which does
+// not depend on it, runs alongside; one alert goes last and reports every
+// outcome, because an alert that cannot say whether the actor was contained
+// is worth less to the owner than the millisecond it would save. A failed action never stops the others; the
 // caller gets an error so Lambda retries, and every action is idempotent so a
 // retry or a duplicate delivery converges on the same state.
 //

@@ -132,36 +132,49 @@ func (e *Engine) Respond(ctx context.Context, ev trail.Event) (Report, error) {
 }
 
 func (e *Engine) execute(ctx context.Context, rep *Report) []Outcome {
-	var outcomes []Outcome
-	var contain []Action
-	var notify []Action
+	var restore, contain, notify []Action
 	for _, a := range rep.Plan.Actions {
 		switch a.Step {
 		case StepRestore:
-			// In order: a recreated trail must exist before it is started.
-			outcomes = append(outcomes, e.run(ctx, a))
+			restore = append(restore, a)
 		case StepContain:
 			contain = append(contain, a)
 		case StepNotify:
 			notify = append(notify, a)
 		}
 	}
-	// Containment actions are independent of each other: run them together.
-	results := make([]Outcome, len(contain))
+	// The alert's account alias is looked up alongside the actions.
+	alias := make(chan string, 1)
+	if len(notify) > 0 {
+		go func() { alias <- e.alias(ctx) }()
+	}
+	// Restore is started first and waits for nothing; its own steps run in
+	// order (a recreated trail must exist before it is started). Containment
+	// does not depend on it, so each containment action runs alongside.
+	restored := make([]Outcome, len(restore))
+	contained := make([]Outcome, len(contain))
 	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for i, a := range restore {
+			restored[i] = e.run(ctx, a)
+		}
+	}()
 	for i, a := range contain {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			results[i] = e.run(ctx, a)
+			contained[i] = e.run(ctx, a)
 		}()
 	}
 	wg.Wait()
-	outcomes = append(outcomes, results...)
+	outcomes := append(restored, contained...)
 
+	// The alert goes last so that it can tell what every action achieved.
 	if len(notify) > 0 {
 		rep.Outcomes = outcomes
-		rep.AccountAlias = e.alias(ctx)
+		rep.AccountAlias = <-alias
 		rep.Duration = e.now().Sub(rep.Started)
 		for _, a := range notify {
 			outcomes = append(outcomes, e.timed(a, func() (string, error) { return "", e.notifier.Notify(ctx, *rep) }))

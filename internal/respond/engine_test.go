@@ -116,7 +116,7 @@ func engine(t *testing.T, f *fakeAWS, env map[string]string) *respond.Engine {
 	return respond.New(settings(t, env), f, f, f, respond.WithClock(func() time.Time { return now }))
 }
 
-func TestRespondRestoresThenContainsThenNotifies(t *testing.T) {
+func TestRespondRestoresContainsAndNotifiesLast(t *testing.T) {
 	f := newFake()
 	rep, err := engine(t, f, nil).Respond(context.Background(), event(t, "stoplogging-iamuser"))
 	if err != nil {
@@ -126,16 +126,13 @@ func TestRespondRestoresThenContainsThenNotifies(t *testing.T) {
 	if len(ops) != 4 {
 		t.Fatalf("calls %q, want 4", ops)
 	}
-	if ops[0] != "StartLogging "+trailARN+"@us-east-1" {
-		t.Errorf("first call %q, want StartLogging of the trail in its home region", ops[0])
-	}
 	if ops[3] != "Notify" {
 		t.Errorf("last call %q, want Notify", ops[3])
 	}
-	contain := strings.Join(ops[1:3], ",")
-	for _, want := range []string{"AttachUserPolicy mallory " + denyAll, "UpdateAccessKey AKIAIOSFODNN7EXAMPLE Inactive"} {
-		if !strings.Contains(contain, want) {
-			t.Errorf("containment calls %q lack %q", contain, want)
+	done := strings.Join(ops[:3], ",")
+	for _, want := range []string{"StartLogging " + trailARN + "@us-east-1", "AttachUserPolicy mallory " + denyAll, "UpdateAccessKey AKIAIOSFODNN7EXAMPLE Inactive"} {
+		if !strings.Contains(done, want) {
+			t.Errorf("calls %q lack %q", done, want)
 		}
 	}
 	// The alert knows the outcome of every action before it.
@@ -146,6 +143,90 @@ func TestRespondRestoresThenContainsThenNotifies(t *testing.T) {
 		if o.Status != respond.StatusDone {
 			t.Errorf("%s: %s %s", o.Action, o.Status, o.Error)
 		}
+	}
+}
+
+// gatedFake holds containment until the restore call has arrived: if restore
+// ever waited for containment again, this test would deadlock and fail.
+type gatedFake struct {
+	*fakeAWS
+	restored chan struct{}
+	once     sync.Once
+}
+
+func (g *gatedFake) StartLogging(ctx context.Context, in *cloudtrail.StartLoggingInput, o ...func(*cloudtrail.Options)) (*cloudtrail.StartLoggingOutput, error) {
+	g.once.Do(func() { close(g.restored) })
+	return g.fakeAWS.StartLogging(ctx, in, o...)
+}
+
+func (g *gatedFake) AttachUserPolicy(ctx context.Context, in *iam.AttachUserPolicyInput, o ...func(*iam.Options)) (*iam.AttachUserPolicyOutput, error) {
+	select {
+	case <-g.restored:
+	case <-time.After(5 * time.Second):
+		return nil, errors.New("containment ran while restore had not been issued")
+	}
+	return g.fakeAWS.AttachUserPolicy(ctx, in, o...)
+}
+
+func TestRestoreWaitsForNothing(t *testing.T) {
+	g := &gatedFake{fakeAWS: newFake(), restored: make(chan struct{})}
+	e := respond.New(settings(t, nil), g, g, g, respond.WithClock(func() time.Time { return now }))
+	if _, err := e.Respond(context.Background(), event(t, "stoplogging-iamuser")); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestRestoreStepsStayInOrder(t *testing.T) {
+	f := newFake()
+	if _, err := engine(t, f, nil).Respond(context.Background(), event(t, "deletetrail-iamuser")); err != nil {
+		t.Fatal(err)
+	}
+	var order []string
+	for _, op := range f.ops() {
+		if name, _, _ := strings.Cut(op, " "); name == "CreateTrail" || name == "PutEventSelectors" || name == "StartLogging" {
+			order = append(order, name)
+		}
+	}
+	if want := []string{"CreateTrail", "PutEventSelectors", "StartLogging"}; strings.Join(order, ",") != strings.Join(want, ",") {
+		t.Errorf("restore order %q, want %q: a recreated trail must exist before it is started", order, want)
+	}
+}
+
+func TestDuplicateDeliveryAnsweredOnce(t *testing.T) {
+	f := newFake()
+	var logs bytes.Buffer
+	h := respond.Handler{Engine: engine(t, f, nil), Log: slog.New(slog.NewJSONHandler(&logs, nil)), Delivered: respond.NewDeliveries(2)}
+	raw, _ := samples.Event("stoplogging-iamuser")
+	for range 3 {
+		if err := h.Handle(context.Background(), raw); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := len(f.notified); got != 1 {
+		t.Errorf("%d alerts for three deliveries of one event, want 1", got)
+	}
+	if n := strings.Count(logs.String(), "duplicate delivery"); n != 2 {
+		t.Errorf("%d duplicates logged, want 2:\n%s", n, logs.String())
+	}
+	// A failed event is not remembered: Lambda's retry must run again.
+	f2 := newFake()
+	f2.fail["StartLogging"] = errors.New("throttled")
+	h = respond.Handler{Engine: engine(t, f2, nil), Log: slog.New(slog.DiscardHandler), Delivered: respond.NewDeliveries(2)}
+	for range 2 {
+		if err := h.Handle(context.Background(), raw); err == nil {
+			t.Fatal("a failed restore must be an error")
+		}
+	}
+	if got := len(f2.notified); got != 2 {
+		t.Errorf("retry of a failed event answered %d times, want 2", got)
+	}
+	// The memory is bounded: the oldest IDs are forgotten.
+	d := respond.NewDeliveries(2)
+	for _, id := range []string{"a", "b", "c"} {
+		d.Done(id)
+	}
+	if d.Seen("a") || !d.Seen("b") || !d.Seen("c") {
+		t.Error("Deliveries does not keep exactly the newest IDs")
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/trailguard/trailguard/internal/trail"
@@ -18,6 +19,55 @@ type Handler struct {
 	Log    *slog.Logger
 	// Reconcile answers scheduled invocations; nil means they are refused.
 	Reconcile func(ctx context.Context) error
+	// Delivered remembers the events handled without failure, so that a
+	// duplicate delivery is not answered (and alerted) again; nil disables it.
+	Delivered *Deliveries
+}
+
+// Deliveries remembers the IDs of the last events handled without failure.
+// EventBridge delivers at least once; every action is idempotent, so a
+// duplicate would converge anyway, but it would also repeat the alert and the
+// IAM writes. Only successes are remembered: Lambda's retry of a failed event
+// must run again. The memory is per execution environment, so a duplicate
+// reaching another one is answered again, harmlessly.
+type Deliveries struct {
+	mu    sync.Mutex
+	max   int
+	order []string
+	set   map[string]bool
+}
+
+// NewDeliveries remembers up to max event IDs.
+func NewDeliveries(max int) *Deliveries {
+	return &Deliveries{max: max, set: make(map[string]bool, max)}
+}
+
+// Seen reports whether the event was handled without failure already.
+func (d *Deliveries) Seen(id string) bool {
+	if d == nil || id == "" {
+		return false
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.set[id]
+}
+
+// Done records an event handled without failure.
+func (d *Deliveries) Done(id string) {
+	if d == nil || id == "" {
+		return
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.set[id] {
+		return
+	}
+	if len(d.order) >= d.max {
+		delete(d.set, d.order[0])
+		d.order = d.order[1:]
+	}
+	d.order = append(d.order, id)
+	d.set[id] = true
 }
 
 // Handle processes one invocation payload. A malformed event is an error (it
@@ -36,8 +86,16 @@ func (h Handler) Handle(ctx context.Context, raw json.RawMessage) error {
 		h.Log.ErrorContext(ctx, "event rejected", slog.String("error", err.Error()), slog.Int("bytes", len(raw)))
 		return fmt.Errorf("parse event: %w", err)
 	}
+	if id := ev.Record.EventID; h.Delivered.Seen(id) {
+		h.Log.InfoContext(ctx, "event handled: duplicate delivery, answered already",
+			slog.Group("event", slog.String("id", id), slog.String("name", ev.Record.EventName)))
+		return nil
+	}
 	rep, err := h.Engine.Respond(ctx, ev)
 	LogReport(ctx, h.Log, rep, err, time.Since(t0))
+	if err == nil {
+		h.Delivered.Done(ev.Record.EventID)
+	}
 	return err
 }
 
