@@ -405,17 +405,18 @@ var roleChanges = func() []Entry {
 	return out
 }()
 
-var byEvent = func() map[string]Entry {
-	m := make(map[string]Entry)
+// eventKey identifies an event; a struct key makes lookups allocation-free.
+type eventKey struct{ source, name string }
+
+var byEvent = func() map[eventKey]Entry {
+	m := make(map[eventKey]Entry)
 	for _, e := range entries {
 		for _, n := range e.EventNames() {
-			m[key(e.Source, n)] = e
+			m[eventKey{e.Source, n}] = e
 		}
 	}
 	return m
 }()
-
-func key(source, name string) string { return source + "\x00" + name }
 
 // All returns a copy of the catalog's entries in table order.
 func All() []Entry {
@@ -427,7 +428,7 @@ func All() []Entry {
 // Lookup finds the entry for a CloudTrail eventSource and eventName as they
 // appear in the record.
 func Lookup(source, eventName string) (Entry, bool) {
-	e, ok := byEvent[key(source, eventName)]
+	e, ok := byEvent[eventKey{source, eventName}]
 	return e, ok
 }
 

@@ -69,15 +69,15 @@ func surroundingTarget(t *Target, r trail.Record, p params, s config.Settings) {
 // tampering: a lifecycle rule, a bucket policy, a key policy. It reports
 // whether the entry is judged by content at all.
 func surroundingChanges(e catalog.Entry, p params, s config.Settings) ([]Change, bool) {
-	switch e.Source + " " + e.Name {
-	case "s3.amazonaws.com PutBucketLifecycle":
+	switch {
+	case e.Source == "s3.amazonaws.com" && e.Name == "PutBucketLifecycle":
 		return lifecycleChanges(p.LifecycleConfiguration, s.MinRetentionDays), true
-	case "s3.amazonaws.com PutBucketPolicy":
+	case e.Source == "s3.amazonaws.com" && e.Name == "PutBucketPolicy":
 		if why := blocksCloudTrail(p.BucketPolicy, "s3:PutObject"); why != "" {
 			return []Change{{Field: "bucketPolicy", Now: why, Want: "grants cloudtrail.amazonaws.com s3:PutObject", Fixable: true}}, true
 		}
 		return nil, true
-	case "kms.amazonaws.com PutKeyPolicy":
+	case e.Source == "kms.amazonaws.com" && e.Name == "PutKeyPolicy":
 		if why := blocksCloudTrail(json.RawMessage(p.Policy), "kms:GenerateDataKey*"); why != "" {
 			return []Change{{Field: "keyPolicy", Now: why, Want: "grants cloudtrail.amazonaws.com kms:GenerateDataKey*", Fixable: false}}, true
 		}
