@@ -193,9 +193,20 @@ func (e *Engine) run(ctx context.Context, a Action) Outcome {
 	return e.timed(a, func() (string, error) { return e.call(ctx, a) })
 }
 
+// timed runs one action and records its outcome. A panic in an action (a bug,
+// or a client misbehaving) becomes that action's failure: actions run on
+// their own goroutines, where a panic would otherwise end the whole runtime,
+// and one action must never stop the others or the alert.
 func (e *Engine) timed(a Action, f func() (string, error)) Outcome {
 	t0 := time.Now()
-	detail, err := f()
+	detail, err := func() (detail string, err error) {
+		defer func() {
+			if r := recover(); r != nil {
+				err = fmt.Errorf("internal error in %s: %v", a.Kind, r)
+			}
+		}()
+		return f()
+	}()
 	o := Outcome{Action: a, Status: StatusDone, Detail: detail, Duration: time.Since(t0)}
 	if err != nil {
 		o.Status, o.Error = StatusFailed, describeErr(err)

@@ -419,3 +419,22 @@ func ExampleNewPlan() {
 	// contain  revoke-role-sessions ci-deployer
 	// notify   notify arn:aws:sns:us-east-1:123456789012:trailguard-alerts
 }
+
+// panickyFake panics in one containment call.
+type panickyFake struct{ *fakeAWS }
+
+func (p panickyFake) UpdateAccessKey(context.Context, *iam.UpdateAccessKeyInput, ...func(*iam.Options)) (*iam.UpdateAccessKeyOutput, error) {
+	panic("client bug")
+}
+
+func TestPanickingActionIsAFailureNotACrash(t *testing.T) {
+	p := panickyFake{newFake()}
+	e := respond.New(settings(t, nil), p, p, p, respond.WithClock(func() time.Time { return now }))
+	rep, err := e.Respond(context.Background(), event(t, "stoplogging-iamuser"))
+	if err == nil || !strings.Contains(err.Error(), "internal error in deactivate-access-key") {
+		t.Errorf("err = %v, want the panic reported as the action's failure", err)
+	}
+	if len(p.notified) != 1 || len(rep.Failed()) != 1 {
+		t.Errorf("alerts %d, failures %+v: the other actions and the alert must still happen", len(p.notified), rep.Failed())
+	}
+}
