@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Regenerates every document that shows produced output, from real runs, so
+# that nothing shown is written by hand: the README's demo block, docs/demo.md
+# and docs/catalog.md (from the catalog). Commit the result.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bin=$(mktemp -d)
+trap 'rm -rf "$bin"' EXIT
+go build -o "$bin/trailguard" ./cmd/trailguard
+
+go test ./internal/catalog -run TestDocsAreGenerated -update >/dev/null
+echo "docs/catalog.md: regenerated from the catalog"
+
+# run CMD...: the command line, its output, its exit status and wall time.
+run() {
+  local start end status=0
+  start=$(date +%s.%N)
+  "$bin/trailguard" "$@" >"$bin/out" 2>&1 || status=$?
+  end=$(date +%s.%N)
+  printf '```console\n$ go run ./cmd/trailguard %s\n' "$*"
+  cat "$bin/out"
+  printf '```\n\nExit status %s; %.2f s wall time (the built binary).\n\n' "$status" "$(echo "$end - $start" | bc)"
+}
+
+{
+  echo "# trailguard demo: real output"
+  echo
+  echo "Produced by \`scripts/update-docs.sh\` at commit $(git rev-parse --short HEAD) on a $(nproc)-core $(uname -s) machine, offline. Keys, ids and times differ on every run."
+  echo
+  echo "## The article's scenario: an admin user stops the trail"
+  echo
+  run demo
+  echo "## An assumed-role session stops the trail: its sessions are revoked"
+  echo
+  run demo --scenario role-session
+  echo "## Every scenario"
+  echo
+  run demo --scenario all
+} >docs/demo.md
+echo "docs/demo.md: regenerated"
+
+"$bin/trailguard" demo >"$bin/readme"
+python3 - "$bin/readme" <<'PY'
+import re, sys
+demo = open(sys.argv[1]).read().rstrip("\n")
+readme = open("README.md").read()
+block = "<!-- demo:begin -->\n```console\n$ go run ./cmd/trailguard demo\n" + demo + "\n```\n<!-- demo:end -->"
+new, n = re.subn(r"<!-- demo:begin -->.*?<!-- demo:end -->", lambda m: block, readme, flags=re.S)
+if n != 1:
+    sys.exit("README.md has no demo block")
+open("README.md", "w").write(new)
+PY
+echo "README.md: demo block regenerated"
