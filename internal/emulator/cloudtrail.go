@@ -194,6 +194,23 @@ func (d *cloudTrailDouble) getTrail(r *http.Request, name string) (*kumoTrail, k
 	return out.Trail, res, nil
 }
 
+// trailOrAnswer returns the named trail, or nil after answering w with
+// kumo's error (e.g. TrailNotFoundException) or an InternalFailure.
+func (d *cloudTrailDouble) trailOrAnswer(w http.ResponseWriter, r *http.Request, name string) *kumoTrail {
+	trail, res, err := d.getTrail(r, name)
+	if err != nil {
+		writeCloudTrailError(w, "InternalFailure", err.Error(), http.StatusInternalServerError)
+
+		return nil
+	}
+
+	if trail == nil {
+		res.writeTo(w)
+	}
+
+	return trail
+}
+
 func (d *cloudTrailDouble) extra(arn string) *trailExtra {
 	e, ok := d.extras[arn]
 	if !ok {
@@ -248,16 +265,8 @@ func (d *cloudTrailDouble) updateTrail(w http.ResponseWriter, r *http.Request, b
 		return
 	}
 
-	trail, res, err := d.getTrail(r, in.Name)
-	if err != nil {
-		writeCloudTrailError(w, "InternalFailure", err.Error(), http.StatusInternalServerError)
-
-		return
-	}
-
+	trail := d.trailOrAnswer(w, r, in.Name)
 	if trail == nil {
-		res.writeTo(w)
-
 		return
 	}
 
@@ -432,16 +441,8 @@ func (d *cloudTrailDouble) putEventSelectors(w http.ResponseWriter, r *http.Requ
 		return
 	}
 
-	trail, res, err := d.getTrail(r, in.TrailName)
-	if err != nil {
-		writeCloudTrailError(w, "InternalFailure", err.Error(), http.StatusInternalServerError)
-
-		return
-	}
-
+	trail := d.trailOrAnswer(w, r, in.TrailName)
 	if trail == nil {
-		res.writeTo(w)
-
 		return
 	}
 
@@ -496,16 +497,8 @@ func (d *cloudTrailDouble) getEventSelectors(w http.ResponseWriter, r *http.Requ
 		return
 	}
 
-	trail, res, err := d.getTrail(r, in.TrailName)
-	if err != nil {
-		writeCloudTrailError(w, "InternalFailure", err.Error(), http.StatusInternalServerError)
-
-		return
-	}
-
+	trail := d.trailOrAnswer(w, r, in.TrailName)
 	if trail == nil {
-		res.writeTo(w)
-
 		return
 	}
 
