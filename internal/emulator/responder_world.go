@@ -1,0 +1,373 @@
+package emulator
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
+	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
+
+	"github.com/trailguard/trailguard/internal/catalog"
+	"github.com/trailguard/trailguard/internal/samples"
+	"github.com/trailguard/trailguard/internal/trail"
+)
+
+// ResponderWorld is the responder deployed on a Server the way the stack
+// deploys it, with what it protects: the target (a logging trail, an IAM
+// user with an access key, a role, the deny-all quarantine policy, the alert
+// topic with an SQS subscriber) and, after Deploy, the protection (the
+// function served by a real bootstrap, the catalog's CloudTrail rule
+// targeting it). The e2e and reliability tests (through emulatortest) and
+// the perf program share it.
+//
+// The names are the samples' own with "-"+suffix appended (none for suffix
+// ""), so Event can translate a sample into this world.
+type ResponderWorld struct {
+	Srv *Server
+
+	Trail, Bucket, User, Role, Responder string
+
+	TrailARN, KeyID, PolicyARN, TopicARN, QueueURL string
+
+	// Set by Deploy.
+	SelfRoleARN, FunctionARN, RuleName string
+	Fn                                 *Function
+}
+
+// NewResponderWorld creates the target on srv. With rawAlerts the
+// subscriber receives alerts as published, otherwise in SNS's notification
+// envelope.
+func NewResponderWorld(ctx context.Context, srv *Server, suffix string, rawAlerts bool) (*ResponderWorld, error) {
+	w := &ResponderWorld{Srv: srv, Trail: "management-trail", Bucket: "trailguard-logs-123456789012", User: "mallory", Role: "ci-deployer", Responder: "trailguard-responder"}
+	if suffix != "" {
+		for _, n := range []*string{&w.Trail, &w.Bucket, &w.User, &w.Role, &w.Responder} {
+			*n += "-" + suffix
+		}
+	}
+
+	var err error
+	if w.TrailARN, err = srv.CreateLoggingTrail(ctx, w.Trail, w.Bucket); err != nil {
+		return nil, err
+	}
+
+	if _, w.KeyID, err = srv.CreateUserWithKey(ctx, w.User); err != nil {
+		return nil, err
+	}
+
+	if _, err = srv.CreateRole(ctx, w.Role); err != nil {
+		return nil, err
+	}
+
+	if w.PolicyARN, err = srv.CreateDenyAllPolicy(ctx, "trailguard-deny-all-"+w.Responder); err != nil {
+		return nil, err
+	}
+
+	if w.TopicARN, w.QueueURL, err = srv.CreateTopicWithQueue(ctx, "trailguard-alerts-"+w.Responder, rawAlerts); err != nil {
+		return nil, err
+	}
+
+	return w, nil
+}
+
+// Settings is the responder's TRAILGUARD_* configuration as the stack sets
+// it; without selfRoleARN, TRAILGUARD_SELF_ROLE_ARN is left out (the
+// responder then asks STS at init).
+func (w *ResponderWorld) Settings(selfRoleARN string) map[string]string {
+	yes := true
+	trails, _ := json.Marshal([]trail.Config{{ // a marshal of plain fields cannot fail
+		Name: w.Trail, S3BucketName: w.Bucket,
+		IsMultiRegionTrail: &yes, IncludeGlobalServiceEvents: &yes, EnableLogFileValidation: &yes,
+		EventSelectors: []trail.EventSelector{{ReadWriteType: "All", IncludeManagementEvents: &yes}},
+	}})
+
+	m := map[string]string{
+		"TRAILGUARD_TOPIC_ARN":             w.TopicARN,
+		"TRAILGUARD_MODE":                  "enforce",
+		"TRAILGUARD_QUARANTINE_POLICY_ARN": w.PolicyARN,
+		"TRAILGUARD_TRAILS":                string(trails),
+	}
+	if selfRoleARN != "" {
+		m["TRAILGUARD_SELF_ROLE_ARN"] = selfRoleARN
+	}
+
+	return m
+}
+
+// Env is the function's environment as the stack configures it: Settings
+// and JSON logs (one line per event), as KEY=value pairs in sorted order.
+func (w *ResponderWorld) Env(selfRoleARN string) []string {
+	out := []string{"AWS_LAMBDA_LOG_FORMAT=JSON"}
+	for k, v := range w.Settings(selfRoleARN) {
+		out = append(out, k+"="+v)
+	}
+
+	slices.Sort(out)
+
+	return out
+}
+
+// Deploy adds the protection: the responder's own role, the function
+// (Responder) served by bootstrap with Env, and the catalog's CloudTrail
+// rule (Responder+"-cloudtrail") targeting it. Teardown undoes it.
+func (w *ResponderWorld) Deploy(ctx context.Context, bootstrap string) error {
+	pattern := ""
+
+	for _, r := range catalog.Rules() {
+		if r.ID == "cloudtrail" {
+			pattern = r.Pattern.JSON()
+		}
+	}
+
+	if pattern == "" {
+		return errors.New("catalog has no cloudtrail rule")
+	}
+
+	var err error
+	if w.SelfRoleARN, err = w.Srv.CreateRole(ctx, w.Responder+"-role"); err != nil {
+		return err
+	}
+
+	if w.FunctionARN, err = w.Srv.CreateFunction(ctx, w.Responder, w.SelfRoleARN, nil); err != nil {
+		return err
+	}
+
+	if w.Fn, err = w.Srv.StartFunction(ctx, w.Responder, bootstrap, w.Env(w.SelfRoleARN)); err != nil {
+		return err
+	}
+
+	w.RuleName = w.Responder + "-cloudtrail"
+	_, err = w.Srv.CreateRule(ctx, w.RuleName, pattern, w.FunctionARN)
+
+	return err
+}
+
+// Teardown removes the rule, since kumo's rules outlive the Server and a
+// later world's events must not go to a function that is gone, then stops
+// the function. Call it before Server.Close; it ignores what Deploy did not
+// get to.
+func (w *ResponderWorld) Teardown() {
+	if w.RuleName != "" {
+		ctx := context.Background()
+		eb := eventbridge.NewFromConfig(w.Srv.Config(ctx))
+		_, _ = eb.RemoveTargets(ctx, &eventbridge.RemoveTargetsInput{Rule: aws.String(w.RuleName), Ids: []string{"target"}})
+		_, _ = eb.DeleteRule(ctx, &eventbridge.DeleteRuleInput{Name: aws.String(w.RuleName)})
+	}
+
+	if w.Fn != nil {
+		_ = w.Fn.Stop()
+	}
+}
+
+var eventSeq atomic.Int64
+
+// newEventID returns a UUID-shaped id unique within the process.
+func newEventID() string {
+	return fmt.Sprintf("%08x-0000-4000-8000-%012x", time.Now().UnixNano()&0xffffffff, eventSeq.Add(1))
+}
+
+// Event returns the named sample as AWS would deliver it in this world: the
+// sample's envelope and record with this world's names, its access key,
+// fresh ids and the current time, and the record's eventID. edit, if not
+// nil, may change the envelope further.
+func (w *ResponderWorld) Event(sample string, edit func(env map[string]any)) (raw []byte, eventID string, err error) {
+	b, err := samples.Event(sample)
+	if err != nil {
+		return nil, "", err
+	}
+
+	s := strings.NewReplacer(
+		"management-trail", w.Trail,
+		"user/mallory", "user/"+w.User,
+		`"userName": "mallory"`, fmt.Sprintf(`"userName": %q`, w.User),
+		"ci-deployer", w.Role,
+	).Replace(string(b))
+
+	var env map[string]any
+	if err := json.Unmarshal([]byte(s), &env); err != nil {
+		return nil, "", fmt.Errorf("sample %s: %w", sample, err)
+	}
+
+	detail, ok := env["detail"].(map[string]any)
+	if !ok {
+		return nil, "", fmt.Errorf("sample %s: no detail", sample)
+	}
+
+	now := time.Now().UTC().Format(time.RFC3339)
+	eventID = newEventID()
+	env["id"], env["time"] = newEventID(), now
+	detail["eventID"], detail["requestID"], detail["eventTime"] = eventID, newEventID(), now
+
+	if id, ok := detail["userIdentity"].(map[string]any); ok && id["type"] == "IAMUser" {
+		id["accessKeyId"] = w.KeyID
+	}
+
+	if edit != nil {
+		edit(env)
+	}
+
+	raw, err = json.Marshal(env)
+
+	return raw, eventID, err
+}
+
+// Handled returns the function's "event handled…" log lines (JSON) that
+// name eventID ("" for every event), in order.
+func (w *ResponderWorld) Handled(eventID string) ([]map[string]any, error) {
+	if w.Fn == nil {
+		return nil, nil
+	}
+
+	var lines []map[string]any
+
+	for l := range strings.Lines(w.Fn.Output()) {
+		if !strings.Contains(l, `"event handled`) || !strings.Contains(l, eventID) {
+			continue
+		}
+
+		var line map[string]any
+		if err := json.Unmarshal([]byte(l), &line); err != nil {
+			return lines, fmt.Errorf("responder log line %q: %w", l, err)
+		}
+
+		lines = append(lines, line)
+	}
+
+	return lines, nil
+}
+
+// WaitFor polls cond until it holds, and fails once d has passed or the
+// function has exited.
+func (w *ResponderWorld) WaitFor(d time.Duration, cond func() bool) error {
+	deadline := time.Now().Add(d)
+
+	for !cond() {
+		if w.Fn != nil && w.Fn.Exited() {
+			return fmt.Errorf("function %s exited", w.Fn.Name)
+		}
+
+		if time.Now().After(deadline) {
+			return fmt.Errorf("timed out after %s", d)
+		}
+
+		time.Sleep(20 * time.Millisecond)
+	}
+
+	return nil
+}
+
+// Logging reports whether the trail logs.
+func (w *ResponderWorld) Logging(ctx context.Context) (bool, error) {
+	st, err := cloudtrail.NewFromConfig(w.Srv.Config(ctx)).GetTrailStatus(ctx, &cloudtrail.GetTrailStatusInput{Name: aws.String(w.Trail)})
+	if err != nil {
+		return false, fmt.Errorf("get trail status: %w", err)
+	}
+
+	return aws.ToBool(st.IsLogging), nil
+}
+
+// StopLogging is the attacker's call.
+func (w *ResponderWorld) StopLogging(ctx context.Context) error {
+	if _, err := cloudtrail.NewFromConfig(w.Srv.Config(ctx)).StopLogging(ctx, &cloudtrail.StopLoggingInput{Name: aws.String(w.Trail)}); err != nil {
+		return fmt.Errorf("stop logging: %w", err)
+	}
+
+	return nil
+}
+
+// AttachedPolicies returns the ARNs of the user's managed policies.
+func (w *ResponderWorld) AttachedPolicies(ctx context.Context) ([]string, error) {
+	out, err := iam.NewFromConfig(w.Srv.Config(ctx)).ListAttachedUserPolicies(ctx, &iam.ListAttachedUserPoliciesInput{UserName: aws.String(w.User)})
+	if err != nil {
+		return nil, fmt.Errorf("list attached user policies: %w", err)
+	}
+
+	var arns []string
+	for _, p := range out.AttachedPolicies {
+		arns = append(arns, aws.ToString(p.PolicyArn))
+	}
+
+	return arns, nil
+}
+
+// KeyStatus returns the status of the user's access key.
+func (w *ResponderWorld) KeyStatus(ctx context.Context) (iamtypes.StatusType, error) {
+	out, err := iam.NewFromConfig(w.Srv.Config(ctx)).ListAccessKeys(ctx, &iam.ListAccessKeysInput{UserName: aws.String(w.User)})
+	if err != nil {
+		return "", fmt.Errorf("list access keys: %w", err)
+	}
+
+	for _, k := range out.AccessKeyMetadata {
+		if aws.ToString(k.AccessKeyId) == w.KeyID {
+			return k.Status, nil
+		}
+	}
+
+	return "", fmt.Errorf("user %s has no key %s", w.User, w.KeyID)
+}
+
+// Notification is one alert the subscriber received, unwrapped from SNS's
+// notification envelope.
+type Notification struct {
+	Subject, Message string
+}
+
+// Notifications receives (and deletes) up to want alerts from the
+// subscriber queue within wait, as ReceiveMessages does. The world must have
+// been made without rawAlerts.
+func (w *ResponderWorld) Notifications(ctx context.Context, want int, wait time.Duration) ([]Notification, error) {
+	msgs, err := w.Srv.ReceiveMessages(ctx, w.QueueURL, want, wait)
+	if err != nil {
+		return nil, err
+	}
+
+	out := make([]Notification, 0, len(msgs))
+
+	for _, m := range msgs {
+		var n struct{ Type, Subject, Message string }
+		if err := json.Unmarshal([]byte(m), &n); err != nil || n.Type != "Notification" {
+			return nil, fmt.Errorf("not an SNS notification: %q (%v)", m, err)
+		}
+
+		out = append(out, Notification{Subject: n.Subject, Message: n.Message})
+	}
+
+	return out, nil
+}
+
+// PID is the function process's id.
+func (f *Function) PID() int { return f.cmd.Process.Pid }
+
+// ProcStatus returns a numeric field of /proc/<pid>/status (kB for sizes;
+// Linux only).
+func ProcStatus(pid int, field string) (int, error) {
+	b, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "status"))
+	if err != nil {
+		return 0, err
+	}
+
+	for l := range strings.Lines(string(b)) {
+		if v, ok := strings.CutPrefix(l, field+":"); ok {
+			if f := strings.Fields(v); len(f) > 0 {
+				return strconv.Atoi(f[0])
+			}
+		}
+	}
+
+	return 0, fmt.Errorf("no %s in /proc/%d/status", field, pid)
+}
+
+// LockedBuffer collects output written from several goroutines (a child
+// process's, a logger's) for reading while it is written.
+type LockedBuffer struct{ syncBuffer }
