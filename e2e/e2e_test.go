@@ -25,23 +25,15 @@ type received struct {
 }
 
 // alert waits for exactly one alert on the world's subscriber queue.
-func (w *world) alert() received {
-	w.t.Helper()
-	msgs, err := w.srv.ReceiveMessages(w.ctx, w.QueueURL, 1, handleWait)
-	if err != nil {
-		w.t.Fatal(err)
+func (w world) alert() received {
+	w.T.Helper()
+	ns := w.Notifications(1, handleWait)
+	if len(ns) != 1 {
+		w.T.Fatalf("subscriber got %d messages, want 1: %q", len(ns), ns)
 	}
-	if len(msgs) != 1 {
-		w.t.Fatalf("subscriber got %d messages, want 1: %q", len(msgs), msgs)
-	}
-	var n struct{ Type, Subject, Message string }
-	if err := json.Unmarshal([]byte(msgs[0]), &n); err != nil || n.Type != "Notification" {
-		w.t.Fatalf("not an SNS notification: %q (%v)", msgs[0], err)
-	}
-	var r received
-	r.Subject = n.Subject
-	if err := json.Unmarshal([]byte(n.Message), &r.Alert); err != nil {
-		w.t.Fatalf("alert document: %v\n%s", err, n.Message)
+	r := received{Subject: ns[0].Subject}
+	if err := json.Unmarshal([]byte(ns[0].Message), &r.Alert); err != nil {
+		w.T.Fatalf("alert document: %v\n%s", err, ns[0].Message)
 	}
 	return r
 }
@@ -88,24 +80,24 @@ func TestStopLoggingByIAMUser(t *testing.T) {
 
 	// Outside the pattern: another CloudTrail call, and the very event
 	// forged under a source that is not AWS's.
-	other, otherID := w.event("stoplogging-iamuser", func(env map[string]any) {
+	other, otherID := w.Event("stoplogging-iamuser", func(env map[string]any) {
 		env["detail"].(map[string]any)["eventName"] = "DescribeTrails"
 	})
-	forged, forgedID := w.event("stoplogging-iamuser", func(env map[string]any) { env["source"] = "custom.cloudtrail" })
-	w.put(other)
-	w.put(forged)
+	forged, forgedID := w.Event("stoplogging-iamuser", func(env map[string]any) { env["source"] = "custom.cloudtrail" })
+	w.Put(other)
+	w.Put(forged)
 
-	raw, id := w.event("stoplogging-iamuser", nil)
-	w.put(raw)
+	raw, id := w.Event("stoplogging-iamuser", nil)
+	w.Put(raw)
 	line := w.waitHandled(id)
 
-	if !w.logging() {
+	if !w.Logging() {
 		t.Error("trail does not log after the response")
 	}
-	if got := w.attached(); !slices.Contains(got, w.PolicyARN) {
+	if got := w.AttachedPolicies(); !slices.Contains(got, w.PolicyARN) {
 		t.Errorf("attached policies = %v, want the deny-all %s", got, w.PolicyARN)
 	}
-	if got := w.keyStatus(); got != iamtypes.StatusTypeInactive {
+	if got := w.KeyStatus(); got != iamtypes.StatusTypeInactive {
 		t.Errorf("access key status = %s, want Inactive", got)
 	}
 	if line["level"] != "INFO" {
@@ -131,7 +123,7 @@ func TestStopLoggingByIAMUser(t *testing.T) {
 	}
 
 	// The ignored events: kumo never matched them, the function never saw them.
-	delivered, err := w.srv.DeliveredEvents(w.ctx)
+	delivered, err := w.Srv.DeliveredEvents(w.Ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -158,8 +150,8 @@ func TestFailedAttemptAlertsAndChangesNothing(t *testing.T) {
 	// Stopped by someone else; the failed attempt must not restart it.
 	w.stopLogging()
 
-	raw, id := w.event("stoplogging-failed", nil)
-	w.put(raw)
+	raw, id := w.Event("stoplogging-failed", nil)
+	w.Put(raw)
 	w.waitHandled(id)
 
 	r := w.alert()
@@ -172,13 +164,13 @@ func TestFailedAttemptAlertsAndChangesNothing(t *testing.T) {
 			t.Errorf("failed attempt took action %s (%s)", a.Kind, a.Status)
 		}
 	}
-	if w.logging() {
+	if w.Logging() {
 		t.Error("failed attempt restarted logging")
 	}
-	if got := w.attached(); len(got) != 0 {
+	if got := w.AttachedPolicies(); len(got) != 0 {
 		t.Errorf("failed attempt attached %v", got)
 	}
-	if got := w.keyStatus(); got != iamtypes.StatusTypeActive {
+	if got := w.KeyStatus(); got != iamtypes.StatusTypeActive {
 		t.Errorf("failed attempt set the key %s", got)
 	}
 }
@@ -187,14 +179,14 @@ func TestAssumedRoleSessionsRevoked(t *testing.T) {
 	w := deploy(t, "role")
 	w.stopLogging()
 
-	raw, id := w.event("stoplogging-assumedrole", nil)
-	w.put(raw)
+	raw, id := w.Event("stoplogging-assumedrole", nil)
+	w.Put(raw)
 	w.waitHandled(id)
 
-	if !w.logging() {
+	if !w.Logging() {
 		t.Error("trail does not log after the response")
 	}
-	out, err := w.iam.GetRolePolicy(w.ctx, &iam.GetRolePolicyInput{RoleName: aws.String(w.Role), PolicyName: aws.String(respond.RevokePolicyName)})
+	out, err := w.IAM.GetRolePolicy(w.Ctx, &iam.GetRolePolicyInput{RoleName: aws.String(w.Role), PolicyName: aws.String(respond.RevokePolicyName)})
 	if err != nil {
 		t.Fatalf("revocation policy: %v", err)
 	}
@@ -216,15 +208,15 @@ func TestAssumedRoleSessionsRevoked(t *testing.T) {
 
 func TestDeletedTrailRecreatedFromBaseline(t *testing.T) {
 	w := deploy(t, "deleted")
-	if _, err := w.ct.DeleteTrail(w.ctx, &cloudtrail.DeleteTrailInput{Name: aws.String(w.Trail)}); err != nil {
+	if _, err := w.CloudTrail.DeleteTrail(w.Ctx, &cloudtrail.DeleteTrailInput{Name: aws.String(w.Trail)}); err != nil {
 		t.Fatal(err)
 	}
 
-	raw, id := w.event("deletetrail-iamuser", nil)
-	w.put(raw)
+	raw, id := w.Event("deletetrail-iamuser", nil)
+	w.Put(raw)
 	w.waitHandled(id)
 
-	got, err := w.ct.GetTrail(w.ctx, &cloudtrail.GetTrailInput{Name: aws.String(w.Trail)})
+	got, err := w.CloudTrail.GetTrail(w.Ctx, &cloudtrail.GetTrailInput{Name: aws.String(w.Trail)})
 	if err != nil {
 		t.Fatalf("trail not recreated: %v", err)
 	}
@@ -232,10 +224,10 @@ func TestDeletedTrailRecreatedFromBaseline(t *testing.T) {
 	if aws.ToString(tr.S3BucketName) != w.Bucket || !aws.ToBool(tr.IsMultiRegionTrail) || !aws.ToBool(tr.LogFileValidationEnabled) {
 		t.Errorf("recreated trail differs from the baseline: %+v", tr)
 	}
-	if !w.logging() {
+	if !w.Logging() {
 		t.Error("recreated trail does not log")
 	}
-	if got := w.attached(); !slices.Contains(got, w.PolicyARN) {
+	if got := w.AttachedPolicies(); !slices.Contains(got, w.PolicyARN) {
 		t.Errorf("attached policies = %v", got)
 	}
 	r := w.alert()
@@ -245,7 +237,7 @@ func TestDeletedTrailRecreatedFromBaseline(t *testing.T) {
 func TestBlindingSelectorsRestored(t *testing.T) {
 	w := deploy(t, "selectors")
 	no := false
-	if _, err := w.ct.PutEventSelectors(w.ctx, &cloudtrail.PutEventSelectorsInput{
+	if _, err := w.CloudTrail.PutEventSelectors(w.Ctx, &cloudtrail.PutEventSelectorsInput{
 		TrailName: aws.String(w.Trail),
 		EventSelectors: []cttypes.EventSelector{{
 			ReadWriteType: cttypes.ReadWriteTypeAll, IncludeManagementEvents: &no,
@@ -255,11 +247,11 @@ func TestBlindingSelectorsRestored(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	raw, id := w.event("puteventselectors-no-management", nil)
-	w.put(raw)
+	raw, id := w.Event("puteventselectors-no-management", nil)
+	w.Put(raw)
 	w.waitHandled(id)
 
-	sel, err := w.ct.GetEventSelectors(w.ctx, &cloudtrail.GetEventSelectorsInput{TrailName: aws.String(w.Trail)})
+	sel, err := w.CloudTrail.GetEventSelectors(w.Ctx, &cloudtrail.GetEventSelectorsInput{TrailName: aws.String(w.Trail)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -274,7 +266,7 @@ func TestBlindingSelectorsRestored(t *testing.T) {
 	}
 	r := w.alert()
 	checkSubject(t, r.Subject, "PutEventSelectors", w.User)
-	if got := w.keyStatus(); got != iamtypes.StatusTypeInactive {
+	if got := w.KeyStatus(); got != iamtypes.StatusTypeInactive {
 		t.Errorf("access key status = %s, want Inactive", got)
 	}
 }

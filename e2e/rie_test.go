@@ -8,9 +8,11 @@ import (
 	"net/http"
 	"os/exec"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/trailguard/trailguard/internal/emulator"
+	"github.com/trailguard/trailguard/internal/emulator/emulatortest"
 )
 
 // freeAddr returns a loopback address with a port free at the time of the
@@ -26,30 +28,12 @@ func freeAddr(t *testing.T) string {
 	return addr
 }
 
-// lockedBuffer collects a child's output for failure messages.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // TestBootstrapUnderRuntimeInterfaceEmulator runs the bootstrap under AWS's
 // official runtime interface emulator, the way the Lambda service runs it,
 // with AWS_ENDPOINT_URL at the kumo emulator, and invokes it synchronously
 // with a StopLogging event.
 func TestBootstrapUnderRuntimeInterfaceEmulator(t *testing.T) {
-	srv, ctx := startServer(t)
+	srv, ctx := emulatortest.Start(t)
 	w := deployTarget(t, srv, ctx, "rie")
 	self, err := srv.CreateRole(ctx, w.Responder+"-role")
 	if err != nil {
@@ -58,9 +42,9 @@ func TestBootstrapUnderRuntimeInterfaceEmulator(t *testing.T) {
 	w.stopLogging()
 
 	invokeAddr, runtimeAddr := freeAddr(t), freeAddr(t)
-	out := &lockedBuffer{}
+	out := &emulator.LockedBuffer{}
 	cmd := exec.Command(rieBin, "--runtime-interface-emulator-address", invokeAddr, "--runtime-api-address", runtimeAddr, bootstrapBin)
-	cmd.Env = append(append(srv.Env(), "AWS_LAMBDA_FUNCTION_NAME="+w.Responder), w.settings(self)...)
+	cmd.Env = append(append(srv.Env(), "AWS_LAMBDA_FUNCTION_NAME="+w.Responder), w.Env(self)...)
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -75,13 +59,13 @@ func TestBootstrapUnderRuntimeInterfaceEmulator(t *testing.T) {
 		}
 	})
 
-	raw, id := w.event("stoplogging-iamuser", nil)
+	raw, id := w.Event("stoplogging-iamuser", nil)
 	status, body := invokeRIE(t, ctx, "http://"+invokeAddr+"/2015-03-31/functions/function/invocations", raw, done)
 
 	if status != http.StatusOK || strings.TrimSpace(body) != "null" {
 		t.Errorf("invocation = %d %q, want 200 null (handled, no error)", status, body)
 	}
-	if !w.logging() {
+	if !w.Logging() {
 		t.Error("trail does not log after the invocation")
 	}
 	if !strings.Contains(out.String(), id) {

@@ -29,21 +29,21 @@ func TestBurstAllHandledNoAlertLostNoLeak(t *testing.T) {
 		t.Skip("burst of 1000 events")
 	}
 	w := deploy(t, "burst")
-	pid := childPID(t, bootstrapBin)
+	pid := w.Fn.PID()
 
 	// Warm: the first event opens the connections the burst will reuse.
-	raw, id := w.event("stoplogging-iamuser")
-	w.put(raw)
-	w.waitFor(30*time.Second, "the warm-up event handled", func() bool { return len(w.handled(id)) == 1 })
+	raw, id := w.Event("stoplogging-iamuser", nil)
+	w.Put(raw)
+	w.WaitFor(30*time.Second, "the warm-up event handled", func() bool { return len(w.Handled(id)) == 1 })
 	fds0, threads0 := proc(t, pid)
 	publish0 := w.calls.get("sns:Publish")
 
-	eb := eventbridge.NewFromConfig(w.srv.Config(w.ctx))
+	eb := eventbridge.NewFromConfig(w.Srv.Config(w.Ctx))
 	start := time.Now()
 	for i := 0; i < burstSize; i += 10 {
 		var entries []ebtypes.PutEventsRequestEntry
 		for range 10 {
-			raw, _ := w.event("stoplogging-iamuser")
+			raw, _ := w.Event("stoplogging-iamuser", nil)
 			var env struct {
 				Source     string          `json:"source"`
 				DetailType string          `json:"detail-type"`
@@ -56,18 +56,18 @@ func TestBurstAllHandledNoAlertLostNoLeak(t *testing.T) {
 				Source: aws.String(env.Source), DetailType: aws.String(env.DetailType), Detail: aws.String(string(env.Detail)),
 			})
 		}
-		out, err := eb.PutEvents(w.ctx, &eventbridge.PutEventsInput{Entries: entries})
+		out, err := eb.PutEvents(w.Ctx, &eventbridge.PutEventsInput{Entries: entries})
 		if err != nil || out.FailedEntryCount > 0 {
 			t.Fatalf("put events: %v (%d failed)", err, out.FailedEntryCount)
 		}
 	}
 	put := time.Since(start)
-	w.waitFor(60*time.Second, "every event of the burst handled", func() bool {
-		return w.calls.get("sns:Publish")-publish0 >= burstSize && len(w.handled("")) >= burstSize+1
+	w.WaitFor(60*time.Second, "every event of the burst handled", func() bool {
+		return w.calls.get("sns:Publish")-publish0 >= burstSize && len(w.Handled("")) >= burstSize+1
 	})
 	took := time.Since(start)
 
-	lines := w.handled("")
+	lines := w.Handled("")
 	failed := 0
 	for _, l := range lines {
 		if l["level"] != "INFO" {
@@ -80,9 +80,9 @@ func TestBurstAllHandledNoAlertLostNoLeak(t *testing.T) {
 	if got := w.calls.get("sns:Publish") - publish0; got != burstSize {
 		t.Errorf("%d alerts published, want %d", got, burstSize)
 	}
-	q := sqs.NewFromConfig(w.srv.Config(w.ctx))
-	w.waitFor(10*time.Second, "every alert on the subscriber", func() bool {
-		a, err := q.GetQueueAttributes(w.ctx, &sqs.GetQueueAttributesInput{QueueUrl: aws.String(w.QueueURL),
+	q := sqs.NewFromConfig(w.Srv.Config(w.Ctx))
+	w.WaitFor(10*time.Second, "every alert on the subscriber", func() bool {
+		a, err := q.GetQueueAttributes(w.Ctx, &sqs.GetQueueAttributesInput{QueueUrl: aws.String(w.QueueURL),
 			AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameApproximateNumberOfMessages}})
 		if err != nil {
 			t.Fatal(err)

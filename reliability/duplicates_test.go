@@ -17,35 +17,35 @@ import (
 func TestDuplicateDeliveriesConverge(t *testing.T) {
 	const deliveries = 3
 	w := deploy(t, "dup")
-	w.stopLogging()
+	w.StopLogging()
 
-	user, userID := w.event("stoplogging-iamuser")
-	role, roleID := w.event("stoplogging-assumedrole")
+	user, userID := w.Event("stoplogging-iamuser", nil)
+	role, roleID := w.Event("stoplogging-assumedrole", nil)
 	for range deliveries {
-		w.put(user)
-		w.put(role)
+		w.Put(user)
+		w.Put(role)
 	}
-	w.waitFor(30*time.Second, "every delivery handled", func() bool {
-		return len(w.handled(userID)) == deliveries && len(w.handled(roleID)) == deliveries
+	w.WaitFor(30*time.Second, "every delivery handled", func() bool {
+		return len(w.Handled(userID)) == deliveries && len(w.Handled(roleID)) == deliveries
 	})
 	for _, id := range []string{userID, roleID} {
-		for i, l := range w.handled(id) {
+		for i, l := range w.Handled(id) {
 			if l["level"] != "INFO" {
 				t.Errorf("event %s delivery %d logged at %v: %v", id, i+1, l["level"], l)
 			}
 		}
 	}
 
-	if !w.logging() {
+	if !w.Logging() {
 		t.Error("trail does not log")
 	}
 	if n := w.attached(); n != 1 {
 		t.Errorf("deny-all attached %d times, want 1", n)
 	}
-	if got := w.keyStatus(); got != iamtypes.StatusTypeInactive {
+	if got := w.KeyStatus(); got != iamtypes.StatusTypeInactive {
 		t.Errorf("access key %s, want Inactive", got)
 	}
-	pol, err := w.iam.ListRolePolicies(w.ctx, &iam.ListRolePoliciesInput{RoleName: aws.String(w.Role)})
+	pol, err := w.IAM.ListRolePolicies(w.Ctx, &iam.ListRolePoliciesInput{RoleName: aws.String(w.Role)})
 	if err != nil {
 		t.Fatal(err)
 	}

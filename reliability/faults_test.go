@@ -29,31 +29,31 @@ func TestFaultedActionRetriedByLambdaConverges(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			w := deploy(t, c.name)
-			w.stopLogging()
+			w.StopLogging()
 			before := w.calls.get(c.service + ":" + c.op)
-			w.srv.FailOperation(c.service, c.op, c.status, sdkAttempts)
+			w.Srv.FailOperation(c.service, c.op, c.status, sdkAttempts)
 
-			raw, id := w.event("stoplogging-iamuser")
-			w.put(raw)
-			w.waitFor(30*time.Second, "a failed attempt and a clean retry", func() bool {
-				lines := w.handled(id)
+			raw, id := w.Event("stoplogging-iamuser", nil)
+			w.Put(raw)
+			w.WaitFor(30*time.Second, "a failed attempt and a clean retry", func() bool {
+				lines := w.Handled(id)
 				return len(lines) >= 2 && lines[len(lines)-1]["level"] == "INFO"
 			})
 
-			lines := w.handled(id)
+			lines := w.Handled(id)
 			if len(lines) != 2 || lines[0]["level"] != "ERROR" {
 				t.Fatalf("handled %d times (%v), want one failure then one success", len(lines), lines)
 			}
 			if got := w.calls.get(c.service+":"+c.op) - before; got != sdkAttempts+1 {
 				t.Errorf("%s:%s reached AWS %d times, want %d failed attempts and 1 success", c.service, c.op, got, sdkAttempts)
 			}
-			if !w.logging() {
+			if !w.Logging() {
 				t.Error("trail does not log after the retry")
 			}
 			if w.attached() != 1 {
 				t.Errorf("deny-all attached %d times, want 1", w.attached())
 			}
-			if got := w.keyStatus(); got != iamtypes.StatusTypeInactive {
+			if got := w.KeyStatus(); got != iamtypes.StatusTypeInactive {
 				t.Errorf("access key %s, want Inactive", got)
 			}
 
@@ -87,17 +87,17 @@ func TestFaultedActionRetriedByLambdaConverges(t *testing.T) {
 // attempt's responder log line names the failed action and the AWS error.
 func TestPermanentFailureEndsInOnFailurePathWithReason(t *testing.T) {
 	w := deploy(t, "permanent")
-	w.stopLogging()
+	w.StopLogging()
 	const deliveries = 3 // the first attempt and Lambda's two retries
-	w.srv.FailOperation("iam", "UpdateAccessKey", 500, deliveries*sdkAttempts)
+	w.Srv.FailOperation("iam", "UpdateAccessKey", 500, deliveries*sdkAttempts)
 
-	raw, id := w.event("stoplogging-iamuser")
-	w.put(raw)
-	w.waitFor(45*time.Second, "three failed attempts and kumo giving up", func() bool {
-		return len(w.handled(id)) >= deliveries && strings.Contains(kumoLog.String(), "dropped after function error retries")
+	raw, id := w.Event("stoplogging-iamuser", nil)
+	w.Put(raw)
+	w.WaitFor(45*time.Second, "three failed attempts and kumo giving up", func() bool {
+		return len(w.Handled(id)) >= deliveries && strings.Contains(kumoLog.String(), "dropped after function error retries")
 	})
 
-	lines := w.handled(id)
+	lines := w.Handled(id)
 	if len(lines) != deliveries {
 		t.Errorf("handled %d times, want %d", len(lines), deliveries)
 	}
@@ -114,7 +114,7 @@ func TestPermanentFailureEndsInOnFailurePathWithReason(t *testing.T) {
 		t.Errorf("kumo's drop line does not name the function:\n%s", kumoLog.String())
 	}
 	// The other actions were taken on the first attempt; nothing else lost.
-	if !w.logging() {
+	if !w.Logging() {
 		t.Error("trail does not log")
 	}
 	if w.attached() != 1 {

@@ -35,8 +35,8 @@ func TestBadSettingsRefuseToStart(t *testing.T) {
 	before := w.calls.snapshot()
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			env := append(w.srv.Env(),
-				"AWS_LAMBDA_RUNTIME_API="+strings.TrimPrefix(w.srv.URL, "http://")+"/_runtime/bad-settings",
+			env := append(w.Srv.Env(),
+				"AWS_LAMBDA_RUNTIME_API="+strings.TrimPrefix(w.Srv.URL, "http://")+"/_runtime/bad-settings",
 				"AWS_LAMBDA_FUNCTION_NAME=bad-settings", "AWS_LAMBDA_LOG_FORMAT=JSON")
 			for k, v := range good {
 				if k != c.key {
