@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"os"
 	"strings"
 	"sync"
 	"time"
@@ -45,25 +44,18 @@ func (p *pollClock) at(fn string) (time.Time, bool) {
 // whole init (settings, SDK configuration, clients, and in one variant the
 // STS call that finds the responder's own role).
 func measureColdStart(ctx context.Context, runs int) (string, error) {
-	dir, err := os.MkdirTemp("", "trailguard-perf-")
+	bin, done, err := buildLocalLambda(ctx)
 	if err != nil {
 		return "", err
 	}
-	defer os.RemoveAll(dir)
-	bin, err := buildLambda(ctx, dir, localArch())
-	if err != nil {
-		return "", err
-	}
+	defer done()
 	clock := &pollClock{first: map[string]time.Time{}}
-	srv, err := emulator.Start(ctx, emulator.WithFault(clock.hook))
+	w, stop, err := startWorld(ctx, "cold", emulator.WithFault(clock.hook))
 	if err != nil {
 		return "", err
 	}
-	defer srv.Close()
-	w, err := newWorld(ctx, srv, "cold")
-	if err != nil {
-		return "", err
-	}
+	defer stop()
+	srv := w.Srv
 
 	var b strings.Builder
 	fmt.Fprintf(&b, "## Cold start: exec of bootstrap (linux/%s Lambda build) → first GET …/runtime/invocation/next at kumo's runtime API, %d runs each\n\n", localArch(), runs)
@@ -77,7 +69,7 @@ func measureColdStart(ctx context.Context, runs int) (string, error) {
 		for i := range runs {
 			fn := fmt.Sprintf("perf-cold-%d-%d", vi, i)
 			t0 := time.Now()
-			f, err := srv.StartFunction(ctx, fn, bin, append(envList(w.env(v.self)), "AWS_LAMBDA_LOG_FORMAT=JSON"))
+			f, err := srv.StartFunction(ctx, fn, bin, w.Env(v.self))
 			if err != nil {
 				return "", err
 			}

@@ -18,7 +18,6 @@ import (
 
 	"github.com/trailguard/trailguard/internal/awsx"
 	"github.com/trailguard/trailguard/internal/config"
-	"github.com/trailguard/trailguard/internal/emulator"
 	"github.com/trailguard/trailguard/internal/respond"
 )
 
@@ -96,16 +95,13 @@ var containAction = map[string]string{
 // whose HTTP client is timed) warm against the emulator, one event at a
 // time, and reports per event the total and the slowest single AWS call.
 func measureHandler(ctx context.Context, events int) (string, error) {
-	srv, err := emulator.Start(ctx)
+	w, stop, err := startWorld(ctx, "handler")
 	if err != nil {
 		return "", err
 	}
-	defer srv.Close()
-	w, err := newWorld(ctx, srv, "handler")
-	if err != nil {
-		return "", err
-	}
-	env := w.env("arn:aws:iam::000000000000:role/trailguard-responder")
+	defer stop()
+	srv := w.Srv
+	env := w.Settings("arn:aws:iam::000000000000:role/trailguard-responder")
 	settings, err := config.Load(func(k string) string { return env[k] })
 	if err != nil {
 		return "", err
@@ -128,7 +124,7 @@ func measureHandler(ctx context.Context, events int) (string, error) {
 		var ratios, critRatios []float64
 		perOp := map[string][]time.Duration{}
 		for i := range events + 20 {
-			raw, err := w.event(sample)
+			raw, _, err := w.Event(sample, nil)
 			if err != nil {
 				return "", err
 			}
@@ -170,9 +166,9 @@ func measureHandler(ctx context.Context, events int) (string, error) {
 		fmt.Fprintf(&b, "### %s\n\n| measure | p50 | p99 |\n|---|---|---|\n", sample)
 		fmt.Fprintf(&b, "| handler total per event | %s | %s |\n", msStr(percentile(totals, 50)), msStr(percentile(totals, 99)))
 		fmt.Fprintf(&b, "| slowest single AWS call in the event | %s | %s |\n", msStr(percentile(slowest, 50)), msStr(percentile(slowest, 99)))
-		fmt.Fprintf(&b, "| total ÷ slowest call, per event | %.2f× | %.2f× |\n", percentileF(ratios, 50), percentileF(ratios, 99))
+		fmt.Fprintf(&b, "| total ÷ slowest call, per event | %.2f× | %.2f× |\n", percentile(ratios, 50), percentile(ratios, 99))
 		fmt.Fprintf(&b, "| critical path of calls (restore + alias + slowest containment action + publish) | %s | %s |\n", msStr(percentile(critical, 50)), msStr(percentile(critical, 99)))
-		fmt.Fprintf(&b, "| critical path ÷ slowest call, per event (the floor the design allows) | %.2f× | %.2f× |\n", percentileF(critRatios, 50), percentileF(critRatios, 99))
+		fmt.Fprintf(&b, "| critical path ÷ slowest call, per event (the floor the design allows) | %.2f× | %.2f× |\n", percentile(critRatios, 50), percentile(critRatios, 99))
 		ops := make([]string, 0, len(perOp))
 		for op := range perOp {
 			ops = append(ops, op)

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"os"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -14,7 +13,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
 
-	"github.com/trailguard/trailguard/internal/catalog"
 	"github.com/trailguard/trailguard/internal/emulator"
 )
 
@@ -24,17 +22,13 @@ import (
 // requests counted at the emulator), and reads the process's peak resident
 // set (VmHWM) before stopping it.
 func measureMemory(ctx context.Context, burst int) (string, error) {
-	dir, err := os.MkdirTemp("", "trailguard-perf-")
+	bin, done, err := buildLocalLambda(ctx)
 	if err != nil {
 		return "", err
 	}
-	defer os.RemoveAll(dir)
-	bin, err := buildLambda(ctx, dir, localArch())
-	if err != nil {
-		return "", err
-	}
+	defer done()
 	var publishes atomic.Int64
-	srv, err := emulator.Start(ctx, emulator.WithFault(func(r *http.Request) (int, bool) {
+	w, stop, err := startWorld(ctx, "mem", emulator.WithFault(func(r *http.Request) (int, bool) {
 		if svc, op := emulator.Operation(r); svc == "sns" && op == "Publish" {
 			publishes.Add(1)
 		}
@@ -43,39 +37,17 @@ func measureMemory(ctx context.Context, burst int) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	defer srv.Close()
-	w, err := newWorld(ctx, srv, "mem")
-	if err != nil {
+	defer stop()
+	srv := w.Srv
+	// The rule is in place before the idle reading; no event is sent yet.
+	defer w.Teardown()
+	if err := w.Deploy(ctx, bin); err != nil {
 		return "", err
 	}
-	self, err := srv.CreateRole(ctx, "perf-responder-role")
+	f := w.Fn
+	pid := f.PID()
+	idle, err := emulator.ProcStatus(pid, "VmHWM")
 	if err != nil {
-		return "", err
-	}
-	fnARN, err := srv.CreateFunction(ctx, "perf-responder", self, nil)
-	if err != nil {
-		return "", err
-	}
-	f, err := srv.StartFunction(ctx, "perf-responder", bin, append(envList(w.env(self)), "AWS_LAMBDA_LOG_FORMAT=JSON"))
-	if err != nil {
-		return "", err
-	}
-	defer f.Stop()
-	pid, err := childPID(bin)
-	if err != nil {
-		return "", err
-	}
-	idle, err := procStatusKB(pid, "VmHWM")
-	if err != nil {
-		return "", err
-	}
-	pattern := ""
-	for _, r := range catalog.Rules() {
-		if r.ID == "cloudtrail" {
-			pattern = r.Pattern.JSON()
-		}
-	}
-	if _, err := srv.CreateRule(ctx, "perf-responder-cloudtrail", pattern, fnARN); err != nil {
 		return "", err
 	}
 	eb := eventbridge.NewFromConfig(srv.Config(ctx))
@@ -83,7 +55,7 @@ func measureMemory(ctx context.Context, burst int) (string, error) {
 	for i := 0; i < burst; i += 10 {
 		var entries []ebtypes.PutEventsRequestEntry
 		for range min(10, burst-i) {
-			raw, err := w.event("stoplogging-iamuser")
+			raw, _, err := w.Event("stoplogging-iamuser", nil)
 			if err != nil {
 				return "", err
 			}
@@ -101,18 +73,15 @@ func measureMemory(ctx context.Context, burst int) (string, error) {
 			return "", fmt.Errorf("put events: %v", err)
 		}
 	}
-	for publishes.Load() < int64(burst) {
-		if time.Since(t0) > 3*time.Minute || f.Exited() {
-			return "", fmt.Errorf("only %d of %d events alerted; output tail: %s", publishes.Load(), burst, tail(f.Output(), 2000))
-		}
-		time.Sleep(20 * time.Millisecond)
+	if err := w.WaitFor(3*time.Minute-time.Since(t0), func() bool { return publishes.Load() >= int64(burst) }); err != nil {
+		return "", fmt.Errorf("only %d of %d events alerted (%v); output tail: %s", publishes.Load(), burst, err, tail(f.Output(), 2000))
 	}
 	took := time.Since(t0)
-	hwm, err := procStatusKB(pid, "VmHWM")
+	hwm, err := emulator.ProcStatus(pid, "VmHWM")
 	if err != nil {
 		return "", err
 	}
-	rss, err := procStatusKB(pid, "VmRSS")
+	rss, err := emulator.ProcStatus(pid, "VmRSS")
 	if err != nil {
 		return "", err
 	}
