@@ -141,22 +141,30 @@ func measureHandler(ctx context.Context, events int) (string, error) {
 			if i < 20 {
 				continue
 			}
-			var top, serial time.Duration
+			// Restore, each containment action and the alias lookup run
+			// side by side; the publish waits for all of them.
+			var top, restore, alias, publish time.Duration
 			action := map[string]time.Duration{}
 			for _, c := range calls {
 				top = max(top, c.d)
 				perOp[c.op] = append(perOp[c.op], c.d)
-				if a, ok := containAction[c.op]; ok {
+				a, contain := containAction[c.op]
+				switch {
+				case contain:
 					action[a] += c.d
-				} else {
-					serial += c.d
+				case c.op == "SNS Publish":
+					publish += c.d
+				case c.op == "IAM ListAccountAliases":
+					alias += c.d
+				default:
+					restore += c.d
 				}
 			}
 			var slowestAction time.Duration
 			for _, d := range action {
 				slowestAction = max(slowestAction, d)
 			}
-			path := serial + slowestAction
+			path := max(restore, slowestAction, alias) + publish
 			totals = append(totals, total)
 			slowest = append(slowest, top)
 			critical = append(critical, path)
@@ -167,7 +175,7 @@ func measureHandler(ctx context.Context, events int) (string, error) {
 		fmt.Fprintf(&b, "| handler total per event | %s | %s |\n", msStr(percentile(totals, 50)), msStr(percentile(totals, 99)))
 		fmt.Fprintf(&b, "| slowest single AWS call in the event | %s | %s |\n", msStr(percentile(slowest, 50)), msStr(percentile(slowest, 99)))
 		fmt.Fprintf(&b, "| total ÷ slowest call, per event | %.2f× | %.2f× |\n", percentile(ratios, 50), percentile(ratios, 99))
-		fmt.Fprintf(&b, "| critical path of calls (restore + alias + slowest containment action + publish) | %s | %s |\n", msStr(percentile(critical, 50)), msStr(percentile(critical, 99)))
+		fmt.Fprintf(&b, "| critical path of calls (max(restore, slowest containment action, alias lookup) + publish) | %s | %s |\n", msStr(percentile(critical, 50)), msStr(percentile(critical, 99)))
 		fmt.Fprintf(&b, "| critical path ÷ slowest call, per event (the floor the design allows) | %.2f× | %.2f× |\n", percentile(critRatios, 50), percentile(critRatios, 99))
 		ops := make([]string, 0, len(perOp))
 		for op := range perOp {
