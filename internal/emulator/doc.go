@@ -93,6 +93,15 @@
 // StartFunction waits for the first poll. kumo's Close waits for open
 // long-polls, so Server.Close stops every child first.
 //
+// # The responder's world
+//
+// ResponderWorld deploys what trailguard protects and trailguard itself (a
+// logging trail and its bucket, an IAM user with a key, a role, a deny-all
+// policy standing in for AWSDenyAll, a topic with an SQS subscriber, the
+// responder function served by a real bootstrap, the catalog's CloudTrail
+// rule). The end-to-end and reliability tests (through emulatortest, which
+// turns its errors into test failures) and the perf program share it.
+//
 // # Verified kumo facts and gaps
 //
 // Checked over HTTP with the real SDK by this package's tests:
