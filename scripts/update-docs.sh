@@ -52,3 +52,26 @@ if n != 1:
 open("README.md", "w").write(new)
 PY
 echo "README.md: demo block regenerated"
+
+# The CLI block: check against the emulator world docs/cli.md also shows
+# (built by internal/cli's TestDocsSample), and a respond dry-run.
+go test ./internal/cli -count=1 -run TestDocsSample -docs-out "$bin/check" >/dev/null
+"$bin/trailguard" respond --event internal/samples/testdata/stoplogging-assumedrole.json >"$bin/respond" 2>&1
+python3 - "$bin/check" "$bin/respond" <<'PY'
+import re, sys
+check = open(sys.argv[1]).read()
+# The table run only, cut after the first region's findings.
+table = check.split("\n$ trailguard check --output json")[0].rstrip("\n")
+lines = table.split("\n")
+if len(lines) > 40:
+    lines = lines[:40] + ["  … (cut here; the full run is in docs/cli.md)"]
+respond = open(sys.argv[2]).read().rstrip("\n")
+block = ("<!-- cli:begin -->\n```console\n" + "\n".join(lines) + "\n```\n\n```console\n"
+         "$ trailguard respond --event internal/samples/testdata/stoplogging-assumedrole.json\n" + respond + "\n```\n<!-- cli:end -->")
+readme = open("README.md").read()
+new, n = re.subn(r"<!-- cli:begin -->.*?<!-- cli:end -->", lambda m: block, readme, flags=re.S)
+if n != 1:
+    sys.exit("README.md has no cli block")
+open("README.md", "w").write(new)
+PY
+echo "README.md: command-line block regenerated"
