@@ -81,9 +81,10 @@ func Message(r respond.Report) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("encode chat alert: %w", err)
 	}
+	text := Text(r)
 	m := map[string]string{
-		"default":    Text(r),
-		"email":      Text(r),
+		"default":    text,
+		"email":      text,
 		"sqs":        string(machine),
 		"lambda":     string(machine),
 		"email-json": string(machine),
@@ -241,8 +242,8 @@ func when(t time.Time) string {
 // NotifyDrift publishes a reconciliation alert: the drifts seen for the
 // first time and what was done about each.
 func (n SNS) NotifyDrift(ctx context.Context, r respond.ReconcileReport) error {
-	text := DriftText(r)
-	b, err := json.Marshal(map[string]string{"default": text, "email": text, "sqs": mustJSON(r), "lambda": mustJSON(r)})
+	text, doc := DriftText(r), mustJSON(r)
+	b, err := json.Marshal(map[string]string{"default": text, "email": text, "sqs": doc, "lambda": doc})
 	if err != nil {
 		return fmt.Errorf("encode drift alert: %w", err)
 	}

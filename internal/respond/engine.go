@@ -103,9 +103,6 @@ func New(s config.Settings, ct CloudTrailAPI, iamc IAMAPI, n Notifier, opts ...O
 	return e
 }
 
-// Settings returns the engine's settings.
-func (e *Engine) Settings() config.Settings { return e.settings }
-
 // Plan classifies an event and plans the response without executing it.
 func (e *Engine) Plan(ev trail.Event) Plan {
 	return NewPlan(Classify(ev, e.settings), e.settings, e.now())

@@ -74,15 +74,17 @@ func (d *Deliveries) Done(id string) {
 // lands in the function's on-failure destination with the reason), never a
 // panic and never an action.
 func (h Handler) Handle(ctx context.Context, raw json.RawMessage) error {
-	if isScheduled(raw) {
-		if h.Reconcile == nil {
-			return fmt.Errorf("reconcile request: reconciliation is not configured")
-		}
-		return h.Reconcile(ctx)
-	}
 	t0 := time.Now()
 	ev, err := trail.Parse(raw)
 	if err != nil {
+		// Only a payload that is not a CloudTrail event can be the
+		// schedule: the common path scans the input once.
+		if isScheduled(raw) {
+			if h.Reconcile == nil {
+				return fmt.Errorf("reconcile request: reconciliation is not configured")
+			}
+			return h.Reconcile(ctx)
+		}
 		h.Log.ErrorContext(ctx, "event rejected", slog.String("error", err.Error()), slog.Int("bytes", len(raw)))
 		return fmt.Errorf("parse event: %w", err)
 	}

@@ -28,11 +28,6 @@ func ParseARN(s string) (a ARN, ok bool) {
 	return a, true
 }
 
-// String joins the parts back into an ARN.
-func (a ARN) String() string {
-	return "arn:" + a.Partition + ":" + a.Service + ":" + a.Region + ":" + a.Account + ":" + a.Resource
-}
-
 // TrailRef is how an event names a trail: a bare name or a trail ARN.
 type TrailRef struct {
 	// Given is the value as it appeared in the event.
