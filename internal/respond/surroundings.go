@@ -198,12 +198,15 @@ func (s statement) principals() (services []string, everyone bool) {
 	return stringsOf(m["Service"]), everyone
 }
 
-// covers reports whether the statement's actions include action (with the
-// wildcards IAM allows on the action's prefix).
+// covers reports whether the statement's actions include action. IAM action
+// names are case-insensitive globs ("*", "s3:*", "kms:GenerateDataKey*"); the
+// action asked about may be a glob too (kms:GenerateDataKey* stands for the
+// calls CloudTrail makes), so either side may match the other.
 func (s statement) covers(action string) bool {
-	service, _, _ := strings.Cut(action, ":")
+	action = strings.ToLower(action)
 	for _, a := range stringsOf(s.Action) {
-		if a == "*" || a == service+":*" || strings.EqualFold(a, action) || config.Glob(strings.ToLower(a), strings.ToLower(action)) || config.Glob(strings.ToLower(action), strings.ToLower(a)) {
+		a = strings.ToLower(a)
+		if config.Glob(a, action) || config.Glob(action, a) {
 			return true
 		}
 	}
