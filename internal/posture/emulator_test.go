@@ -162,6 +162,29 @@ func index(r *posture.Report) map[string]posture.Finding {
 	return m
 }
 
+// wantFinding is one expected finding: its "id resource" key, status, and an
+// optional substring of its detail.
+type wantFinding struct {
+	key    string
+	status posture.Status
+	detail string
+}
+
+// checkFindings reports every expected finding that is missing or differs.
+func checkFindings(t *testing.T, got map[string]posture.Finding, want []wantFinding) {
+	t.Helper()
+	for _, wf := range want {
+		f, ok := got[wf.key]
+		if !ok {
+			t.Errorf("no finding %q", wf.key)
+			continue
+		}
+		if f.Status != wf.status || !strings.Contains(f.Detail, wf.detail) {
+			t.Errorf("%s: got %s %q, want %s containing %q", wf.key, f.Status, f.Detail, wf.status, wf.detail)
+		}
+	}
+}
+
 func TestCheckAgainstEmulator(t *testing.T) {
 	w := startWorld(t)
 	w.build(t, "emu")
@@ -171,11 +194,7 @@ func TestCheckAgainstEmulator(t *testing.T) {
 		t.Fatalf("check: %v", err)
 	}
 	got := index(rep)
-	want := []struct {
-		key    string
-		status posture.Status
-		detail string // substring, optional
-	}{
+	want := []wantFinding{
 		// kumo lists no regions: the check falls back and says so.
 		{"account.regions account", posture.Error, "checked only us-east-1"},
 		{"account.trail-enabled account", posture.Pass, "emu-guarded"},
@@ -210,16 +229,7 @@ func TestCheckAgainstEmulator(t *testing.T) {
 		{"trail.logging emu-blind", posture.Pass, ""},
 		{"trail.management-events emu-blind", posture.Fail, "readonly management events except kms.amazonaws.com"},
 	}
-	for _, wf := range want {
-		f, ok := got[wf.key]
-		if !ok {
-			t.Errorf("no finding %q", wf.key)
-			continue
-		}
-		if f.Status != wf.status || !strings.Contains(f.Detail, wf.detail) {
-			t.Errorf("%s: got %s %q, want %s containing %q", wf.key, f.Status, f.Detail, wf.status, wf.detail)
-		}
-	}
+	checkFindings(t, got, want)
 	// A bucket shared by two trails is checked once.
 	n := 0
 	for _, f := range rep.Findings {

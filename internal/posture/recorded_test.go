@@ -34,11 +34,7 @@ func TestRecordedResponses(t *testing.T) {
 		t.Errorf("account %q, region source %q", rep.Account, rep.RegionSource)
 	}
 	got := index(rep)
-	want := []struct {
-		key    string
-		status posture.Status
-		detail string
-	}{
+	want := []wantFinding{
 		// EC2 denied but account:ListRegions worked: no account.regions finding.
 		{"account.multi-region-trail account", posture.Pass, "org-main"},
 		// The opt-in region rejects the credentials: errors, not fatal.
@@ -64,16 +60,7 @@ func TestRecordedResponses(t *testing.T) {
 		{"bucket.public-access-block eu-app-logs", posture.Error, "access denied: S3 GetPublicAccessBlock: AccessDenied"},
 		{"bucket.access-logging org-main-logs", posture.Fail, ""},
 	}
-	for _, wf := range want {
-		f, ok := got[wf.key]
-		if !ok {
-			t.Errorf("no finding %q", wf.key)
-			continue
-		}
-		if f.Status != wf.status || !strings.Contains(f.Detail, wf.detail) {
-			t.Errorf("%s: got %s %q, want %s containing %q", wf.key, f.Status, f.Detail, wf.status, wf.detail)
-		}
-	}
+	checkFindings(t, got, want)
 	if strings.Contains(got["trail.management-events org-main"].Detail, "tmp-only") {
 		t.Error("a lifecycle rule for another prefix was counted")
 	}
