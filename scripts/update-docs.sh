@@ -75,3 +75,21 @@ if n != 1:
 open("README.md", "w").write(new)
 PY
 echo "README.md: command-line block regenerated"
+
+# The guardrails block: the policies for the baseline respond's tests use.
+guardrails_args=(guardrails --region us-east-1 --trails internal/cli/testdata/respond-trails.json
+  --responder-role-arn arn:aws:iam::123456789012:role/trailguard-responder
+  --rule trailguard-cloudtrail-1a2b3c4d --function trailguard-responder --topic trailguard-alerts
+  --allow arn:aws:iam::123456789012:role/break-glass)
+"$bin/trailguard" "${guardrails_args[@]}" >"$bin/guardrails" 2>&1
+python3 - "$bin/guardrails" "${guardrails_args[*]}" <<'PY'
+import re, sys
+out = open(sys.argv[1]).read().rstrip("\n")
+block = ("<!-- guardrails:begin -->\n```console\n$ trailguard " + sys.argv[2] + "\n" + out + "\n```\n<!-- guardrails:end -->")
+readme = open("README.md").read()
+new, n = re.subn(r"<!-- guardrails:begin -->.*?<!-- guardrails:end -->", lambda m: block, readme, flags=re.S)
+if n != 1:
+    sys.exit("README.md has no guardrails block")
+open("README.md", "w").write(new)
+PY
+echo "README.md: guardrails block regenerated"

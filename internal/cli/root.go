@@ -125,6 +125,7 @@ func newRoot(e *env) *cobra.Command {
 	root.AddCommand(newCheckCmd(e, g))       // check.go
 	root.AddCommand(newRespondCmd(e, g))     // respond.go
 	root.AddCommand(newDemoCmd(e, g))        // demo.go
+	root.AddCommand(newGuardrailsCmd(e, g))  // guardrails.go
 	root.AddCommand(newLambdaResponderCmd()) // demo.go: the demo's function process
 
 	return root
