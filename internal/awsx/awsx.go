@@ -21,6 +21,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
+	"github.com/aws/aws-sdk-go-v2/service/organizations"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
@@ -40,6 +41,8 @@ type Clients struct {
 	KMS        *kms.Client
 	Logs       *cloudwatchlogs.Client
 	Events     *eventbridge.Client
+	// Orgs names accounts and their OUs in organization mode.
+	Orgs *organizations.Client
 }
 
 // NewClients builds every client once from cfg. Building a client makes no
@@ -56,6 +59,7 @@ func NewClients(cfg aws.Config) Clients {
 		KMS:    kms.NewFromConfig(cfg),
 		Logs:   cloudwatchlogs.NewFromConfig(cfg),
 		Events: eventbridge.NewFromConfig(cfg),
+		Orgs:   organizations.NewFromConfig(cfg),
 	}
 }
 
@@ -127,8 +131,12 @@ func NewHandler(ctx context.Context, getenv func(string) string, log *slog.Logge
 	if settings, err = ResolveSelf(ctx, settings, clients.STS); err != nil {
 		return respond.Handler{}, err
 	}
-	log.Info("responder ready", "mode", settings.Mode, "trails", len(settings.Trails), "rules", len(settings.Rules), "allow", len(settings.Allow), "self", settings.SelfRoleARN)
-	engine := NewEngine(settings, clients)
+	log.Info("responder ready", "mode", settings.Mode, "hub", settings.Org.Hub, "memberRole", settings.Org.MemberRoleName, "trails", len(settings.Trails), "rules", len(settings.Rules), "allow", len(settings.Allow), "self", settings.SelfRoleARN)
+	var opts []respond.Option
+	if settings.Org.Hub {
+		opts = append(opts, respond.WithClients(NewMemberClients(settings, cfg, clients.STS, clients.Orgs, clients)))
+	}
+	engine := NewEngine(settings, clients, opts...)
 	return respond.Handler{Engine: engine, Log: log, Delivered: respond.NewDeliveries(1024), Reconcile: func(ctx context.Context) error {
 		rep, err := engine.Reconcile(ctx)
 		respond.LogReconcile(ctx, log, rep, err)

@@ -34,6 +34,24 @@ const (
 	EnvMinRetentionDays = "TRAILGUARD_MIN_RETENTION_DAYS"
 	// EnvFunctionName is set by Lambda itself: the responder's own function.
 	EnvFunctionName = "AWS_LAMBDA_FUNCTION_NAME"
+
+	// Organization mode (see org.go): the hub's responder acts in member
+	// accounts through a role it assumes there.
+
+	// EnvHub turns organization (hub) mode on: "true" or "false".
+	EnvHub = "TRAILGUARD_HUB"
+	// EnvMemberRoleName is the role the hub assumes in each member account.
+	EnvMemberRoleName = "TRAILGUARD_MEMBER_ROLE_NAME"
+	// EnvMemberExternalID is the external ID the member role's trust requires.
+	EnvMemberExternalID = "TRAILGUARD_MEMBER_EXTERNAL_ID"
+	// EnvOrganizationID is the organization the hub protects (o-...).
+	EnvOrganizationID = "TRAILGUARD_ORGANIZATION_ID"
+	// EnvSkipAccounts lists account ids and OU ids (ou-...) left alone.
+	EnvSkipAccounts = "TRAILGUARD_SKIP_ACCOUNTS"
+	// EnvDryRunAccounts lists account ids and OU ids answered in dry-run.
+	EnvDryRunAccounts = "TRAILGUARD_DRY_RUN_ACCOUNTS"
+	// EnvRegions lists the regions organization reconciliation covers.
+	EnvRegions = "TRAILGUARD_REGIONS"
 )
 
 // DefaultMinRetentionDays is one year, the retention CIS and most audit
@@ -73,6 +91,9 @@ type Settings struct {
 	MinRetentionDays int
 	// FunctionName is the responder's own Lambda function, when known.
 	FunctionName string
+	// Org holds the organization (hub) mode settings; Org.Hub is false in
+	// single-account mode.
+	Org Org
 }
 
 // Load reads the settings through getenv (os.Getenv in production) and
@@ -164,6 +185,8 @@ func Load(getenv func(string) string) (Settings, error) {
 			}
 		}
 	}
+
+	s.Org, errs = loadOrg(getenv, errs)
 
 	if len(errs) > 0 {
 		return Settings{}, fmt.Errorf("invalid settings: %w", errors.Join(errs...))

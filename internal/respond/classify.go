@@ -76,6 +76,8 @@ const (
 	ExemptSelf           Exemption = "the principal is trailguard's own responder"
 	ExemptCloudFormation Exemption = "the change was made by CloudFormation (a deployment)"
 	ExemptNotDegrading   Exemption = "nothing got worse"
+	// ExemptDeployment: a built-in deployment principal (organization mode).
+	ExemptDeployment Exemption = "the change was made by a deployment principal (StackSets, Control Tower, CDK)"
 )
 
 // Classification is everything the planner needs to know about an event.
@@ -133,7 +135,7 @@ func Classify(ev trail.Event, s config.Settings) Classification {
 		Succeeded: !r.Failed(),
 		Actor:     classifyActor(r.UserIdentity),
 	}
-	c.Self = isSelf(r.UserIdentity, s.SelfRoleARN)
+	c.Self = isSelf(r.UserIdentity, s.SelfRoleARN) || isMemberSelf(r.UserIdentity, s)
 	// requestParameters are decoded once; a shape error leaves them empty,
 	// which means no target and nothing to compare (the alert still goes).
 	var p params
@@ -174,6 +176,9 @@ func Classify(ev trail.Event, s config.Settings) Classification {
 	}
 	if r.UserIdentity.InvokedBy == "cloudformation.amazonaws.com" && !serviceLinked(r.UserIdentity) {
 		c.Exemptions = append(c.Exemptions, ExemptCloudFormation)
+	}
+	if s.Deployment(r.UserIdentity.ARN) || s.Deployment(r.UserIdentity.Issuer().ARN) {
+		c.Exemptions = append(c.Exemptions, ExemptDeployment)
 	}
 	if allowed(r.UserIdentity, s) {
 		c.Exemptions = append(c.Exemptions, ExemptAllowed)

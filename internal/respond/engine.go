@@ -47,10 +47,14 @@ type Report struct {
 	Plan     Plan        `json:"plan"`
 	Outcomes []Outcome   `json:"outcomes"`
 	Mode     config.Mode `json:"mode"`
-	// AccountAlias is the account's IAM alias, when known.
-	AccountAlias string        `json:"accountAlias,omitempty"`
-	Started      time.Time     `json:"started"`
-	Duration     time.Duration `json:"durationNs"`
+	// AccountAlias is the account's IAM alias, when known (in organization
+	// mode: the account's name in the organization).
+	AccountAlias string `json:"accountAlias,omitempty"`
+	// OutOfScope is true when the event's account is skipped by the settings
+	// (organization mode): nothing was done and no alert sent.
+	OutOfScope bool          `json:"outOfScope,omitempty"`
+	Started    time.Time     `json:"started"`
+	Duration   time.Duration `json:"durationNs"`
 }
 
 // Failed returns the outcomes that failed.
@@ -82,6 +86,10 @@ type Engine struct {
 	mu    sync.Mutex
 	seen  map[string]bool
 	alias func(context.Context) string
+	// accounts gives per-account engines (organization mode, accounts.go);
+	// blocked, when set, fails every action with its reason.
+	accounts *accountEngines
+	blocked  error
 }
 
 // Option configures an Engine.
@@ -114,9 +122,13 @@ func (e *Engine) Plan(ev trail.Event) Plan {
 // (every action is idempotent); the report is complete either way.
 func (e *Engine) Respond(ctx context.Context, ev trail.Event) (Report, error) {
 	start := e.now()
-	p := NewPlan(Classify(ev, e.settings), e.settings, start)
-	rep := Report{Event: ev, Plan: p, Mode: e.settings.Mode, Started: start}
-	rep.Outcomes = e.execute(ctx, &rep)
+	ex, err := e.forAccount(ctx, eventAccount(ev))
+	if ScopedOut(err) {
+		return Report{Event: ev, Plan: Plan{Classification: Classify(ev, e.settings), Quiet: true}, Mode: e.settings.Mode, Started: start, OutOfScope: true}, nil
+	}
+	p := NewPlan(Classify(ev, ex.settings), ex.settings, start)
+	rep := Report{Event: ev, Plan: p, Mode: ex.settings.Mode, Started: start}
+	rep.Outcomes = ex.execute(ctx, &rep)
 	rep.Duration = e.now().Sub(start)
 	if failed := rep.Failed(); len(failed) > 0 {
 		var errs []error
@@ -186,6 +198,8 @@ func (e *Engine) run(ctx context.Context, a Action) Outcome {
 		return Outcome{Action: a, Status: StatusManual}
 	case e.settings.Mode == config.DryRun:
 		return Outcome{Action: a, Status: StatusDryRun, Detail: "dry-run: not executed"}
+	case e.blocked != nil:
+		return Outcome{Action: a, Status: StatusFailed, Error: e.blocked.Error()}
 	}
 	return e.timed(a, func() (string, error) { return e.call(ctx, a) })
 }

@@ -126,12 +126,12 @@ func NewPlan(c Classification, s config.Settings, now time.Time) Plan {
 		p.Quiet = true
 		return p
 	}
-	restore := c.Succeeded && c.Known && !c.exempt(ExemptCloudFormation)
+	restore := c.Succeeded && c.Known && !c.exempt(ExemptCloudFormation) && !c.exempt(ExemptDeployment)
 	if restore && (!c.judged || degrading(c.Changes)) {
 		p.Actions = appendRestore(p.Actions, c, s)
 	}
 	contain := c.Succeeded && c.Known && c.Entry.Contain && c.Tamper() &&
-		!c.exempt(ExemptAllowed) && !c.exempt(ExemptSelf) && !c.exempt(ExemptCloudFormation)
+		!c.exempt(ExemptAllowed) && !c.exempt(ExemptSelf) && !c.exempt(ExemptCloudFormation) && !c.exempt(ExemptDeployment)
 	if contain {
 		p.Actions = appendContain(p.Actions, c.Actor, s, now)
 	}
