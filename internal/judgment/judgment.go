@@ -15,6 +15,8 @@
 // callers alert rather than repair.
 package judgment
 
+import "slices"
+
 // Verdict is the outcome of one judgment.
 type Verdict string
 
@@ -55,4 +57,33 @@ type Judgment struct {
 func worse(a, b Verdict) bool {
 	rank := map[Verdict]int{OK: 0, Unscoped: 1, CannotTell: 2, Harmful: 3}
 	return rank[a] > rank[b]
+}
+
+// Worst combines judgments of the same content asked for several trails or
+// prefixes: the worst verdict decides, with the reasons and culprits of the
+// judgments that reached it.
+func Worst(js ...Judgment) Judgment {
+	if len(js) == 0 {
+		return Judgment{Verdict: CannotTell, Reason: "nothing to judge"}
+	}
+	out := js[0]
+	out.Culprits = append([]int(nil), out.Culprits...)
+	for _, j := range js[1:] {
+		switch {
+		case worse(j.Verdict, out.Verdict):
+			out = j
+			out.Culprits = append([]int(nil), j.Culprits...)
+		case j.Verdict == out.Verdict && j.Reason != out.Reason:
+			if out.Verdict != OK {
+				out.Reason += "; " + j.Reason
+			}
+			for _, c := range j.Culprits {
+				if !slices.Contains(out.Culprits, c) {
+					out.Culprits = append(out.Culprits, c)
+				}
+			}
+		}
+	}
+	slices.Sort(out.Culprits)
+	return out
 }

@@ -2,15 +2,16 @@ package posture
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
+
+	"github.com/trailguard/trailguard/internal/judgment"
 )
 
 // bucketTarget is one bucket to check, with where its trails write.
@@ -19,6 +20,7 @@ type bucketTarget struct {
 	region   string   // home region of the first trail using it
 	prefixes []string // key prefixes the trails write under ("" for none)
 	trails   []string
+	arns     []string // the trails' ARNs, in the order of prefixes
 }
 
 // checkBuckets checks each distinct trail bucket once, concurrently.
@@ -37,6 +39,7 @@ func (c *checker) checkBuckets(ctx context.Context, homes map[string]*trailState
 		}
 		b.prefixes = append(b.prefixes, aws.ToString(tr.S3KeyPrefix))
 		b.trails = append(b.trails, aws.ToString(tr.Name))
+		b.arns = append(b.arns, firstNonEmpty(aws.ToString(tr.TrailARN), arn))
 	}
 	c.addTotal(len(byName))
 	results := make([][]Finding, len(byName))
@@ -109,7 +112,10 @@ func checkBucket(ctx context.Context, api S3API, b *bucketTarget, minDays int) [
 	case err != nil:
 		f = errored(f, err, "s3:GetBucketPolicy")
 	default:
-		f.Status, f.Detail = judgePolicy(aws.ToString(pol.Policy))
+		f.Status, f.Detail = verdictStatus(judgment.Worst(b.policyJudgments(aws.ToString(pol.Policy))...))
+		if f.Status == Error {
+			f.Fix = "review the bucket policy by hand: trailguard cannot evaluate it (" + f.Detail + ")"
+		}
 	}
 	out = append(out, f)
 
@@ -137,7 +143,10 @@ func checkBucket(ctx context.Context, api S3API, b *bucketTarget, minDays int) [
 	case err != nil:
 		f = errored(f, err, "s3:GetLifecycleConfiguration")
 	default:
-		f.Status, f.Detail = judgeLifecycle(lc.Rules, b.prefixes, minDays)
+		f.Status, f.Detail = verdictStatus(judgment.Lifecycle(judgment.RulesFromSDK(lc.Rules), b.prefixes, minDays, time.Now()))
+		if f.Status == Error {
+			f.Fix = "review the lifecycle rules by hand: " + f.Detail
+		}
 	}
 	out = append(out, f)
 
@@ -189,152 +198,37 @@ func blocksAll(c *s3types.PublicAccessBlockConfiguration) (Status, string) {
 	return Pass, ""
 }
 
-// policyDoc is the part of an IAM policy document the check reads. Statement,
-// Principal values, Action and condition values may each be a string or a list.
-type policyDoc struct {
-	Statement oneOrMany[policyStatement] `json:"Statement"`
+// policyJudgments judges the policy for each key prefix the bucket's trails
+// write under (package judgment, shared with the responder).
+func (b *bucketTarget) policyJudgments(doc string) []judgment.Judgment {
+	byPrefix := map[string][]string{}
+	for i, p := range b.prefixes {
+		byPrefix[p] = append(byPrefix[p], b.arns[i])
+	}
+	var out []judgment.Judgment
+	for _, p := range sortedKeys(byPrefix) {
+		out = append(out, judgment.BucketPolicy([]byte(doc), judgment.Delivery{Bucket: b.name, Prefix: p, Trails: byPrefix[p]}))
+	}
+	return out
 }
 
-type policyStatement struct {
-	Effect    string                    `json:"Effect"`
-	Principal json.RawMessage           `json:"Principal"`
-	Action    oneOrMany[string]         `json:"Action"`
-	Condition map[string]map[string]any `json:"Condition"`
+// verdictStatus maps a judgment onto a finding: harmful and unscoped fail,
+// and what cannot be judged is an error (not known to pass or to fail).
+func verdictStatus(j judgment.Judgment) (Status, string) {
+	switch j.Verdict {
+	case judgment.OK:
+		return Pass, j.Reason
+	case judgment.Harmful, judgment.Unscoped:
+		return Fail, j.Reason
+	}
+	return Error, "cannot tell: " + j.Reason
 }
 
-type oneOrMany[T any] []T
-
-func (o *oneOrMany[T]) UnmarshalJSON(b []byte) error {
-	var many []T
-	if err := json.Unmarshal(b, &many); err == nil {
-		*o = many
-		return nil
-	}
-	var one T
-	if err := json.Unmarshal(b, &one); err != nil {
-		return err
-	}
-	*o = []T{one}
-	return nil
-}
-
-func (s policyStatement) servicePrincipal(svc string) bool {
-	var p struct {
-		Service oneOrMany[string] `json:"Service"`
-	}
-	if json.Unmarshal(s.Principal, &p) != nil {
-		return false
-	}
-	for _, v := range p.Service {
-		if v == svc {
-			return true
+func firstNonEmpty(vals ...string) string {
+	for _, v := range vals {
+		if v != "" {
+			return v
 		}
 	}
-	return false
-}
-
-func (s policyStatement) allows(action string) bool {
-	for _, a := range s.Action {
-		if strings.EqualFold(a, action) || a == "s3:*" || a == "*" {
-			return true
-		}
-	}
-	return false
-}
-
-func (s policyStatement) scoped() bool {
-	for _, kv := range s.Condition {
-		for k := range kv {
-			if strings.EqualFold(k, "aws:SourceArn") || strings.EqualFold(k, "aws:SourceAccount") {
-				return true
-			}
-		}
-	}
-	return false
-}
-
-// judgePolicy checks that the policy lets CloudTrail write, only on behalf of
-// named trails or this account.
-func judgePolicy(doc string) (Status, string) {
-	var p policyDoc
-	if err := json.Unmarshal([]byte(doc), &p); err != nil {
-		return Fail, "bucket policy is not valid JSON: " + err.Error()
-	}
-	granted, scoped := false, false
-	for _, s := range p.Statement {
-		if s.Effect != "Allow" || !s.servicePrincipal("cloudtrail.amazonaws.com") || !s.allows("s3:PutObject") {
-			continue
-		}
-		granted = true
-		if s.scoped() {
-			scoped = true
-		}
-	}
-	switch {
-	case !granted:
-		return Fail, "no statement allows cloudtrail.amazonaws.com s3:PutObject: CloudTrail cannot deliver"
-	case !scoped:
-		return Fail, "the CloudTrail grant has no aws:SourceArn or aws:SourceAccount condition"
-	}
-	return Pass, "cloudtrail.amazonaws.com may write, with an aws:SourceArn/aws:SourceAccount condition"
-}
-
-// judgeLifecycle fails when an enabled rule that applies to a trail's log
-// prefix expires current or noncurrent objects sooner than minDays.
-func judgeLifecycle(rules []s3types.LifecycleRule, prefixes []string, minDays int) (Status, string) {
-	var bad []string
-	for _, r := range rules {
-		if r.Status != s3types.ExpirationStatusEnabled || !ruleApplies(r, prefixes) {
-			continue
-		}
-		id := aws.ToString(r.ID)
-		if id == "" {
-			id = "(unnamed)"
-		}
-		if e := r.Expiration; e != nil {
-			switch {
-			case e.Days != nil && int(*e.Days) < minDays:
-				bad = append(bad, fmt.Sprintf("rule %s expires logs after %d day(s)", id, *e.Days))
-			case e.Date != nil:
-				bad = append(bad, fmt.Sprintf("rule %s expires logs on %s", id, e.Date.Format("2006-01-02")))
-			}
-		}
-		if n := r.NoncurrentVersionExpiration; n != nil && n.NoncurrentDays != nil && int(*n.NoncurrentDays) < minDays {
-			bad = append(bad, fmt.Sprintf("rule %s deletes overwritten or deleted logs after %d day(s)", id, *n.NoncurrentDays))
-		}
-	}
-	if len(bad) > 0 {
-		sort.Strings(bad)
-		return Fail, strings.Join(bad, "; ")
-	}
-	return Pass, fmt.Sprintf("%d rule(s), none expiring trail logs within %d days", len(rules), minDays)
-}
-
-// ruleApplies reports whether a lifecycle rule's prefix filter can match the
-// objects a trail writes ("<prefix>/AWSLogs/..."). Tag and size filters are
-// ignored: a rule that might apply is treated as applying.
-func ruleApplies(r s3types.LifecycleRule, prefixes []string) bool {
-	//lint:ignore SA1019 the deprecated field is still returned for rules written before Filter existed
-	rp := aws.ToString(r.Prefix)
-	if r.Filter != nil {
-		switch {
-		case r.Filter.Prefix != nil:
-			rp = aws.ToString(r.Filter.Prefix)
-		case r.Filter.And != nil && r.Filter.And.Prefix != nil:
-			rp = aws.ToString(r.Filter.And.Prefix)
-		}
-	}
-	if rp == "" {
-		return true
-	}
-	for _, p := range prefixes {
-		logs := "AWSLogs/"
-		if p != "" {
-			logs = strings.TrimSuffix(p, "/") + "/AWSLogs/"
-		}
-		if strings.HasPrefix(logs, rp) || strings.HasPrefix(rp, logs) {
-			return true
-		}
-	}
-	return false
+	return ""
 }

@@ -54,11 +54,13 @@ const goodPolicy = `{
   "Version": "2012-10-17",
   "Statement": [
     {"Sid": "AWSCloudTrailAclCheck", "Effect": "Allow", "Principal": {"Service": "cloudtrail.amazonaws.com"},
-     "Action": "s3:GetBucketAcl", "Resource": "arn:aws:s3:::BUCKET"},
+     "Action": "s3:GetBucketAcl", "Resource": "arn:aws:s3:::BUCKET",
+     "Condition": {"StringEquals": {"aws:SourceAccount": "123456789012"}}},
     {"Sid": "AWSCloudTrailWrite", "Effect": "Allow", "Principal": {"Service": "cloudtrail.amazonaws.com"},
      "Action": "s3:PutObject", "Resource": "arn:aws:s3:::BUCKET/AWSLogs/123456789012/*",
      "Condition": {"StringEquals": {"s3:x-amz-acl": "bucket-owner-full-control",
-       "aws:SourceArn": "arn:aws:cloudtrail:us-east-1:123456789012:trail/PREFIX-guarded"}}}
+       "aws:SourceArn": ["arn:aws:cloudtrail:us-east-1:123456789012:trail/PREFIX-guarded",
+         "arn:aws:cloudtrail:us-east-1:123456789012:trail/PREFIX-blind"]}}}
   ]
 }`
 

@@ -303,8 +303,8 @@ func newFakeAccountWorld() *fakeAccountWorld {
 			},
 			"eu-app-logs": {
 				pabErr: apiErr("S3", "GetPublicAccessBlock", "AccessDenied", "Access Denied"),
-				policy: `{"Statement":[{"Effect":"Allow","Principal":{"Service":"cloudtrail.amazonaws.com"},"Action":"s3:PutObject",` +
-					`"Resource":"arn:aws:s3:::eu-app-logs/app/AWSLogs/111122223333/*","Condition":{"StringEquals":{"aws:SourceAccount":"111122223333"}}}]}`,
+				policy: `{"Statement":[{"Effect":"Allow","Principal":{"Service":"cloudtrail.amazonaws.com"},"Action":["s3:GetBucketAcl","s3:PutObject"],` +
+					`"Resource":["arn:aws:s3:::eu-app-logs","arn:aws:s3:::eu-app-logs/app/AWSLogs/111122223333/*"],"Condition":{"StringEquals":{"aws:SourceAccount":"111122223333"}}}]}`,
 				versioning: s3types.BucketVersioningStatusEnabled,
 				logging:    &s3types.LoggingEnabled{TargetBucket: aws.String("access-logs"), TargetPrefix: aws.String("eu-app-logs/")},
 			},

@@ -20,12 +20,26 @@ type Change struct {
 	// with no baseline to compare with): reported, not reverted, and not a
 	// reason to contain anyone.
 	Review bool `json:"review,omitempty"`
+	// Undecided marks content trailguard cannot judge (an unknown policy
+	// condition, a tag-filtered lifecycle rule): alerted at the entry's
+	// severity with a step for a person, never repaired or contained.
+	Undecided bool `json:"undecided,omitempty"`
 }
 
 // degrading reports whether any change made things worse.
 func degrading(cs []Change) bool {
 	for _, c := range cs {
-		if !c.Review {
+		if !c.Review && !c.Undecided {
+			return true
+		}
+	}
+	return false
+}
+
+// undecided reports whether trailguard could not judge some content.
+func undecided(cs []Change) bool {
+	for _, c := range cs {
+		if c.Undecided {
 			return true
 		}
 	}

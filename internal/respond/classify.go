@@ -62,6 +62,9 @@ type Target struct {
 	// KeyPrefix their log prefix, to restore CloudTrail's bucket grants.
 	Trails    []string `json:"trails,omitempty"`
 	KeyPrefix string   `json:"keyPrefix,omitempty"`
+	// KeyPrefixes are all the prefixes the protected trails write under in a
+	// bucket, when any is set (lifecycle rules are judged against each).
+	KeyPrefixes []string `json:"keyPrefixes,omitempty"`
 	// Account is the account the call was made in.
 	Account string `json:"account,omitempty"`
 }
@@ -152,7 +155,7 @@ func Classify(ev trail.Event, s config.Settings) Classification {
 	case entry.Response == catalog.RestoreSelectors:
 		c.Changes, c.judged = selectorChanges(c.Request, c.Target.Baseline), true
 	default:
-		c.Changes, c.judged = surroundingChanges(entry, p, s)
+		c.Changes, c.judged = surroundingChanges(entry, p, c.Target, s, r.EventTime)
 	}
 
 	switch {
@@ -163,7 +166,7 @@ func Classify(ev trail.Event, s config.Settings) Classification {
 	default:
 		c.Severity = entry.Severity
 	}
-	if c.Succeeded && c.judged && !degrading(c.Changes) {
+	if c.Succeeded && c.judged && !degrading(c.Changes) && !undecided(c.Changes) {
 		c.Severity = catalog.Info
 		c.Exemptions = append(c.Exemptions, ExemptNotDegrading)
 	}
@@ -307,7 +310,6 @@ func classifyTarget(r trail.Record, p params, e catalog.Entry, s config.Settings
 	t := Target{Kind: e.Resource, Region: r.AWSRegion, Account: r.RecipientAccountID}
 	switch e.Resource {
 	case catalog.Trail:
-		t.Protected = true
 		t.Ref = trail.ParseTrailRef(firstNonEmpty(p.Name, p.TrailName))
 		t.ID = t.Ref.Given
 		if b, ok := s.Baseline(t.Ref); ok {
@@ -316,6 +318,10 @@ func classifyTarget(r trail.Record, p params, e catalog.Entry, s config.Settings
 				t.Region = b.HomeRegion
 			}
 		}
+		// Only the trails in the baseline are protected (the role may act on
+		// them alone); with no baseline at all (the CLI replaying events),
+		// every trail is.
+		t.Protected = t.Baseline != nil || len(s.Trails) == 0
 		if t.Ref.Region != "" {
 			t.Region = t.Ref.Region
 		}

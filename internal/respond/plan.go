@@ -73,6 +73,9 @@ type Action struct {
 	SourceARNs []string `json:"sourceArns,omitempty"`
 	// MinRetentionDays: lifecycle rules expiring logs sooner are removed.
 	MinRetentionDays int `json:"minRetentionDays,omitempty"`
+	// KeyPrefixes: the trails' prefixes in the bucket, when any is set
+	// (lifecycle rules selecting other keys are left alone).
+	KeyPrefixes []string `json:"keyPrefixes,omitempty"`
 }
 
 // Enforcing reports whether the action changes AWS state (and is therefore
@@ -117,8 +120,11 @@ func (p Plan) Enforcing() bool {
 // of its inputs; now is the time session revocation cuts off at.
 func NewPlan(c Classification, s config.Settings, now time.Time) Plan {
 	p := Plan{Classification: c, Actions: make([]Action, 0, 4)}
-	if c.Known && !c.Target.Protected {
+	if c.Known && !c.Target.Protected && c.Target.Kind != catalog.Trail {
 		// Another bucket's policy, another key: not trailguard's business.
+		// Another trail is: its tampering is alerted (with the command that
+		// undoes it) and its actor contained, but trailguard changes only
+		// the trails it protects.
 		p.Quiet = true
 		return p
 	}
@@ -129,6 +135,14 @@ func NewPlan(c Classification, s config.Settings, now time.Time) Plan {
 	restore := c.Succeeded && c.Known && !c.exempt(ExemptCloudFormation) && !c.exempt(ExemptDeployment)
 	if restore && (!c.judged || degrading(c.Changes)) {
 		p.Actions = appendRestore(p.Actions, c, s)
+	}
+	if restore && c.judged && undecided(c.Changes) {
+		for _, ch := range c.Changes {
+			if ch.Undecided {
+				p.Actions = append(p.Actions, manual(StepRestore, c.Target.ID,
+					"trailguard cannot judge the new "+ch.Field+" ("+ch.Now+"): nothing was changed; check by hand that it "+ch.Want))
+			}
+		}
 	}
 	contain := c.Succeeded && c.Known && c.Entry.Contain && c.Tamper() &&
 		!c.exempt(ExemptAllowed) && !c.exempt(ExemptSelf) && !c.exempt(ExemptCloudFormation) && !c.exempt(ExemptDeployment)
@@ -153,6 +167,9 @@ func appendRestore(dst []Action, c Classification, s config.Settings) []Action {
 func restoreActions(c Classification, s config.Settings) []Action {
 	t := c.Target
 	base := t.Baseline
+	if t.Kind == catalog.Trail && !t.Protected {
+		return unprotectedTrail(c)
+	}
 	switch c.Entry.Response {
 	case catalog.StartLogging:
 		return []Action{{Step: StepRestore, Kind: KindStartLogging, Target: t.ID, Region: t.Region,
@@ -208,7 +225,7 @@ func restoreActions(c Classification, s config.Settings) []Action {
 			Reason: "the event data store stopped ingesting"}}
 
 	case catalog.FixLifecycle:
-		return []Action{{Step: StepRestore, Kind: KindFixLifecycle, Target: t.ID, Region: t.Region, Bucket: t.ID, MinRetentionDays: s.MinRetentionDays,
+		return []Action{{Step: StepRestore, Kind: KindFixLifecycle, Target: t.ID, Region: t.Region, Bucket: t.ID, MinRetentionDays: s.MinRetentionDays, KeyPrefixes: t.KeyPrefixes,
 			Reason: fmt.Sprintf("a lifecycle rule expires trail logs early; remove the rules expiring them within %d days", s.MinRetentionDays)}}
 
 	case catalog.RestoreBucketPolicy:

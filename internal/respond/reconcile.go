@@ -4,7 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sort"
+	"slices"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -17,6 +17,7 @@ import (
 
 	"github.com/trailguard/trailguard/internal/catalog"
 	"github.com/trailguard/trailguard/internal/config"
+	"github.com/trailguard/trailguard/internal/judgment"
 	"github.com/trailguard/trailguard/internal/trail"
 )
 
@@ -312,6 +313,10 @@ func (e *Engine) bucketDrift(ctx context.Context, b trail.Config, observedARN st
 		}
 		t.Trails = append(t.Trails, arn)
 		t.KeyPrefix = deref(x.S3KeyPrefix)
+		t.KeyPrefixes = append(t.KeyPrefixes, t.KeyPrefix)
+	}
+	if !slices.ContainsFunc(t.KeyPrefixes, func(p string) bool { return p != "" }) {
+		t.KeyPrefixes = nil
 	}
 	var ds []Drift
 	pol, err := e.res.S3.GetBucketPolicy(ctx, &s3.GetBucketPolicyInput{Bucket: aws.String(b.S3BucketName)}, s3Region(b.HomeRegion))
@@ -325,9 +330,11 @@ func (e *Engine) bucketDrift(ctx context.Context, b trail.Config, observedARN st
 	case err != nil:
 		return nil, fmt.Errorf("read policy of %s: %w", res, err)
 	default:
-		if why := blocksCloudTrail([]byte(aws.ToString(pol.Policy)), "s3:PutObject"); why != "" {
-			ds = append(ds, Drift{Resource: res, Field: "bucketPolicy", Want: "grants CloudTrail", Got: why,
-				Actions: e.asIf("s3.amazonaws.com", "DeleteBucketPolicy", t, nil, trail.Config{})})
+		j := judgment.BucketPolicy([]byte(aws.ToString(pol.Policy)), t.delivery())
+		if d, ok := judgedDrift(res, "bucketPolicy", "lets CloudTrail deliver, scoped by aws:SourceArn", j, func() []Action {
+			return e.asIf("s3.amazonaws.com", "DeleteBucketPolicy", t, nil, trail.Config{})
+		}); ok {
+			ds = append(ds, d)
 		}
 	}
 	lc, err := e.res.S3.GetBucketLifecycleConfiguration(ctx, &s3.GetBucketLifecycleConfigurationInput{Bucket: aws.String(b.S3BucketName)}, s3Region(b.HomeRegion))
@@ -336,20 +343,33 @@ func (e *Engine) bucketDrift(ctx context.Context, b trail.Config, observedARN st
 	case err != nil:
 		return ds, fmt.Errorf("read lifecycle of %s: %w", res, err)
 	default:
-		var early []string
-		for _, r := range lc.Rules {
-			if expiresEarly(r, e.settings.MinRetentionDays) {
-				early = append(early, aws.ToString(r.ID))
-			}
-		}
-		if len(early) > 0 {
-			sort.Strings(early)
-			ds = append(ds, Drift{Resource: res, Field: "lifecycle", Want: fmt.Sprintf("no expiry within %d days", e.settings.MinRetentionDays),
-				Got:     fmt.Sprintf("rules %v expire logs early", early),
-				Actions: e.asIf("s3.amazonaws.com", "PutBucketLifecycle", t, nil, trail.Config{})})
+		j := judgment.Lifecycle(judgment.RulesFromSDK(lc.Rules), t.KeyPrefixes, e.settings.MinRetentionDays, e.now())
+		if d, ok := judgedDrift(res, "lifecycle", keepLogsFor(e.settings.MinRetentionDays), j, func() []Action {
+			return e.asIf("s3.amazonaws.com", "PutBucketLifecycle", t, nil, trail.Config{})
+		}); ok {
+			ds = append(ds, d)
 		}
 	}
 	return ds, nil
+}
+
+// judgedDrift turns a judgment of live content into a drift: a harmful
+// verdict is repaired as the event path would, an unscoped grant or content
+// trailguard cannot judge is a step for a person (alerted once).
+func judgedDrift(res, field, want string, j judgment.Judgment, repair func() []Action) (Drift, bool) {
+	d := Drift{Resource: res, Field: field, Want: want, Got: j.Reason}
+	switch j.Verdict {
+	case judgment.OK:
+		return d, false
+	case judgment.Harmful:
+		d.Actions = repair()
+	case judgment.Unscoped:
+		d.Actions = []Action{manual(StepRestore, res, "scope CloudTrail's grant to this account's trails (Condition StringEquals aws:SourceArn = the trail ARN): "+j.Reason)}
+	default:
+		d.Got = "cannot tell: " + j.Reason
+		d.Actions = []Action{manual(StepRestore, res, "trailguard cannot judge the "+field+" ("+j.Reason+"): nothing was changed; check by hand that it "+want)}
+	}
+	return d, true
 }
 
 func (e *Engine) keyDrift(ctx context.Context, b trail.Config) ([]Drift, error) {

@@ -2,9 +2,9 @@ package respond
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -13,6 +13,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
+
+	"github.com/trailguard/trailguard/internal/judgment"
 )
 
 // S3API is the part of S3 the responder calls on a trail's bucket.
@@ -81,23 +83,7 @@ func (e *Engine) callResource(ctx context.Context, a Action) (string, error) {
 		if e.res.S3 == nil {
 			return "", errNoClient
 		}
-		var current json.RawMessage
-		out, err := e.res.S3.GetBucketPolicy(ctx, &s3.GetBucketPolicyInput{Bucket: aws.String(a.Bucket)}, s3Region(a.Region))
-		switch {
-		case err == nil:
-			current = json.RawMessage(aws.ToString(out.Policy))
-		case errorCode(err) != "NoSuchBucketPolicy":
-			return "", fmt.Errorf("read bucket policy: %w", err)
-		}
-		if len(current) > 0 && blocksCloudTrail(current, "s3:PutObject") == "" {
-			return "the bucket policy grants CloudTrail already", nil
-		}
-		doc, err := repairedBucketPolicy(current, a)
-		if err != nil {
-			return "", err
-		}
-		_, err = e.res.S3.PutBucketPolicy(ctx, &s3.PutBucketPolicyInput{Bucket: aws.String(a.Bucket), Policy: aws.String(doc)}, s3Region(a.Region))
-		return "", err
+		return e.restoreBucketPolicy(ctx, a)
 	case KindRecreateBucket:
 		if e.res.S3 == nil {
 			return "", errNoClient
@@ -153,17 +139,21 @@ func (e *Engine) fixLifecycle(ctx context.Context, a Action) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("read lifecycle: %w", err)
 	}
+	j := judgment.Lifecycle(judgment.RulesFromSDK(out.Rules), a.KeyPrefixes, a.MinRetentionDays, e.now())
+	switch j.Verdict {
+	case judgment.OK:
+		return "no rule expires logs early (fixed already?)", nil
+	case judgment.CannotTell:
+		return "", fmt.Errorf("lifecycle left unchanged: %s: review it by hand", j.Reason)
+	}
 	var keep []s3types.LifecycleRule
 	var removed []string
-	for _, r := range out.Rules {
-		if expiresEarly(r, a.MinRetentionDays) {
+	for i, r := range out.Rules {
+		if slices.Contains(j.Culprits, i) {
 			removed = append(removed, aws.ToString(r.ID))
 			continue
 		}
 		keep = append(keep, r)
-	}
-	if len(removed) == 0 {
-		return "no rule expires logs early (fixed already?)", nil
 	}
 	detail := "removed lifecycle rules " + strings.Join(removed, ", ")
 	if len(keep) == 0 {
@@ -176,14 +166,32 @@ func (e *Engine) fixLifecycle(ctx context.Context, a Action) (string, error) {
 	return detail, err
 }
 
-func expiresEarly(r s3types.LifecycleRule, min int) bool {
-	if r.Status != s3types.ExpirationStatusEnabled {
-		return false
+// restoreBucketPolicy judges the bucket's live policy and, when it stops
+// CloudTrail, removes exactly the statements that do and puts CloudTrail's
+// grants back (package judgment). A policy it cannot judge is left alone
+// and the failure says why: a person must look.
+func (e *Engine) restoreBucketPolicy(ctx context.Context, a Action) (string, error) {
+	var current []byte
+	out, err := e.res.S3.GetBucketPolicy(ctx, &s3.GetBucketPolicyInput{Bucket: aws.String(a.Bucket)}, s3Region(a.Region))
+	switch {
+	case err == nil:
+		current = []byte(aws.ToString(out.Policy))
+	case errorCode(err) != "NoSuchBucketPolicy":
+		return "", fmt.Errorf("read bucket policy: %w", err)
 	}
-	if r.Expiration != nil && r.Expiration.Days != nil && int(*r.Expiration.Days) < min {
-		return true
+	d := judgment.Delivery{Bucket: a.Bucket, Prefix: a.KeyPrefix, Trails: a.SourceARNs}
+	switch j := judgment.BucketPolicy(current, d); j.Verdict {
+	case judgment.OK, judgment.Unscoped:
+		return "the bucket policy grants CloudTrail already", nil
+	case judgment.CannotTell:
+		return "", fmt.Errorf("bucket policy left unchanged: %s: review it by hand", j.Reason)
 	}
-	return r.NoncurrentVersionExpiration != nil && r.NoncurrentVersionExpiration.NoncurrentDays != nil && int(*r.NoncurrentVersionExpiration.NoncurrentDays) < min
+	doc, err := judgment.RepairBucketPolicy(current, d, a.Account)
+	if err != nil {
+		return "", err
+	}
+	_, err = e.res.S3.PutBucketPolicy(ctx, &s3.PutBucketPolicyInput{Bucket: aws.String(a.Bucket), Policy: aws.String(doc)}, s3Region(a.Region))
+	return "", err
 }
 
 // recreateBucket creates the bucket again, hardened. A name taken by another

@@ -103,14 +103,15 @@ func TestHarmlessContentIsNotTampering(t *testing.T) {
 	// A bucket policy that keeps CloudTrail's grant (and a TLS-only deny).
 	ev = event(t, "s3-putbucketpolicy")
 	ev.Record.RequestParameters = json.RawMessage(`{"bucketName":"trailguard-logs-123456789012","bucketPolicy":{"Version":"2012-10-17","Statement":[` +
-		`{"Effect":"Allow","Principal":{"Service":"cloudtrail.amazonaws.com"},"Action":"s3:PutObject","Resource":"arn:aws:s3:::trailguard-logs-123456789012/AWSLogs/123456789012/*"},` +
+		`{"Effect":"Allow","Principal":{"Service":"cloudtrail.amazonaws.com"},"Action":"s3:GetBucketAcl","Resource":"arn:aws:s3:::trailguard-logs-123456789012","Condition":{"StringEquals":{"aws:SourceArn":"` + trailARN + `"}}},` +
+		`{"Effect":"Allow","Principal":{"Service":"cloudtrail.amazonaws.com"},"Action":"s3:PutObject","Resource":"arn:aws:s3:::trailguard-logs-123456789012/AWSLogs/123456789012/*","Condition":{"StringEquals":{"aws:SourceArn":"` + trailARN + `"}}},` +
 		`{"Effect":"Deny","Principal":"*","Action":"s3:*","Resource":"*","Condition":{"Bool":{"aws:SecureTransport":"false"}}}]}}`)
 	if c := respond.Classify(ev, s); c.Tamper() {
 		t.Errorf("policy keeping CloudTrail's grant judged tampering: %+v", c.Changes)
 	}
 	// The known attack: a one-day expiry.
 	c = respond.Classify(event(t, "s3-putbucketlifecycle"), s)
-	if !c.Tamper() || len(c.Changes) != 1 || !strings.Contains(c.Changes[0].Now, "1 days") {
+	if !c.Tamper() || len(c.Changes) != 1 || !strings.Contains(c.Changes[0].Now, "after 1 day(s)") {
 		t.Errorf("one-day expiry: %+v", c.Changes)
 	}
 }
