@@ -1,10 +1,7 @@
 package cli
 
 import (
-	"bytes"
-	"compress/gzip"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -21,25 +18,13 @@ import (
 	"github.com/trailguard/trailguard/internal/trail"
 )
 
-// RespondSchema names the version of `respond --output json` documents.
-const RespondSchema = "trailguard.respond/v1"
-
-// maxInputFile bounds one --event file (after gunzip): CloudTrail log files
-// are a few MB; anything far larger is not an incident's evidence.
-const maxInputFile = 256 << 20
-
-// dryRunTopic stands in for the topic when a dry-run has none: the settings
-// contract requires one, but a dry-run sends no alert. It never leaves
-// respondSettings.
-const dryRunTopic = "arn:aws:sns:us-east-1:000000000000:trailguard-dry-run-no-topic"
-
 // respondNow is the clock plans are made with (the cut-off of revoked role
 // sessions); golden tests fix it.
 var respondNow = time.Now
 
-// respondInput is `trailguard respond`'s flags.
+// respondInput is `trailguard respond`'s flags and arguments.
 type respondInput struct {
-	events  []string
+	events  []string // --event and the positional arguments
 	enforce bool
 	output  string
 
@@ -57,7 +42,7 @@ func (in *respondInput) validate() error {
 		return fmt.Errorf("--output %q: want text or json", in.output)
 	}
 	if len(in.events) == 0 {
-		return errors.New("--event is required: a file of CloudTrail events, or - for stdin")
+		return errors.New("--event is required: a file of CloudTrail events (or files, a directory, a glob as arguments), or - for stdin")
 	}
 	stdin := 0
 	for _, f := range in.events {
@@ -81,29 +66,36 @@ const respondLong = `Replay CloudTrail events through trailguard's responder, th
 the Lambda runs: classify each event, plan the response (restore, then
 contain, then notify) and, with --enforce, execute it.
 
-Inputs (--event FILE, repeatable; - reads stdin):
+Inputs (arguments or --event, repeatable; - reads stdin; a directory is
+read for its *.json, *.jsonl and *.gz files; a quoted glob is expanded):
   - one event, as EventBridge delivers it (the envelope with "detail") or as
     a bare CloudTrail record (event history, log files);
   - JSON lines: one event per line; several JSON objects one after another;
   - a JSON array of events;
   - a CloudTrail log file: {"Records":[...]}, also gzipped (.json.gz).
-A malformed event is reported with its file and line; the others are still
-processed.
+Input is streamed: a log file of any size is read one record at a time.
+Each event is named FILE:LINE, or FILE#Records[i] in a log file. A
+malformed event is reported with that name; the others are still processed.
+
+Only events in trailguard's catalog are answered, in dry-run as with
+--enforce: the deployed rules never deliver the others. They are counted
+in the summary at the end, not printed as text.
 
 Dry-run (the default) prints, per event, the classification (event, actor
 and its type, target, severity, tamper, exemptions, changes) and the
 numbered plan with each action's reason. Nothing touches AWS: no credentials
 are needed and no alert is sent, so no topic is needed either. The
 responder's own role cannot be discovered without AWS: give --self-role-arn
-to see how its own calls are treated.
+to see how its own calls are treated. Buckets, keys and log groups are
+protected only when the baseline (--trails) names a trail that uses them;
+examples/trails.json shows its shape.
 
 --enforce executes the plan against the account (or endpoint) the SDK's
 standard chain points at: AWS_ENDPOINT_URL is honoured, --region and
 --profile apply. It asks for no confirmation; it prints a banner on stderr.
 The alert is published to the topic, which is then required. Without
 --self-role-arn, the identity the command runs as (sts:GetCallerIdentity)
-is treated as the responder's own and never contained. Events outside
-trailguard's catalog are skipped: the deployed rules never deliver them.
+is treated as the responder's own and never contained.
 
 Settings come from the Lambda's environment contract, the flags below
 override them: TRAILGUARD_TOPIC_ARN, TRAILGUARD_TRAILS (JSON baseline),
@@ -111,7 +103,8 @@ TRAILGUARD_ALLOW, TRAILGUARD_QUARANTINE_POLICY_ARN, TRAILGUARD_SELF_ROLE_ARN.
 TRAILGUARD_MODE is ignored: --enforce decides.
 
 Output: --output text for people, json for one JSON document per event
-(schema "` + RespondSchema + `", see docs/cli.md).
+(schema "` + RespondSchema + `", see docs/cli.md). The summary goes to
+stdout with text, to stderr with json.
 
 Exit codes: 0 every event read and every action done (or planned);
 1 an event could not be read or an action failed; 2 usage or setup error,
@@ -120,15 +113,17 @@ or no event could be read at all.`
 func newRespondCmd(e *env, g *globals) *cobra.Command {
 	in := &respondInput{}
 	cmd := &cobra.Command{
-		Use:   "respond --event FILE",
+		Use:   "respond [FILE|DIR|GLOB ...]",
 		Short: "Replay CloudTrail events through the responder (dry-run by default)",
 		Long:  respondLong,
-		Example: `  trailguard respond --event stoplogging.json
-  trailguard respond --event incident.jsonl --trails baseline.json --output json
-  aws cloudtrail lookup-events ... | jq -c '.Events[].CloudTrailEvent | fromjson' | trailguard respond --event -
-  TRAILGUARD_TOPIC_ARN=arn:aws:sns:us-east-1:123456789012:alerts trailguard respond --event stoplogging.json --enforce`,
-		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
+		Example: `  trailguard respond stoplogging.json
+  trailguard respond --trails examples/trails.json AWSLogs/123456789012/CloudTrail/us-east-1/2025/03/14/
+  trailguard respond 'incident/*.jsonl' --output json
+  aws cloudtrail lookup-events ... | jq -c '.Events[].CloudTrailEvent | fromjson' | trailguard respond -
+  TRAILGUARD_TOPIC_ARN=arn:aws:sns:us-east-1:123456789012:alerts trailguard respond stoplogging.json --enforce`,
+		Args: cobra.ArbitraryArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			in.events = append(in.events, args...)
 			if err := in.validate(); err != nil {
 				return usageError{err}
 			}
@@ -136,72 +131,24 @@ func newRespondCmd(e *env, g *globals) *cobra.Command {
 		},
 	}
 	f := cmd.Flags()
-	f.StringArrayVarP(&in.events, "event", "e", nil, "file of events (one, JSON lines, a JSON array or a CloudTrail log file); - for stdin; repeatable")
+	f.StringArrayVarP(&in.events, "event", "e", nil, "file, directory or glob of events (one, JSON lines, a JSON array or a CloudTrail log file); - for stdin; repeatable")
 	f.BoolVar(&in.enforce, "enforce", false, "execute the plan against AWS (default: dry-run, nothing touches AWS)")
 	f.StringVarP(&in.output, "output", "o", "text", "output format: text or json")
 	f.StringVar(&in.topicARN, "topic-arn", "", "SNS topic for the alert (default: "+config.EnvTopicARN+"; required with --enforce)")
-	f.StringVar(&in.trailsFile, "trails", "", "file with the protected trails' JSON baseline (default: "+config.EnvTrails+")")
+	f.StringVar(&in.trailsFile, "trails", "", "file with the protected trails' JSON baseline, as examples/trails.json (default: "+config.EnvTrails+")")
 	f.StringSliceVar(&in.allow, "allow", nil, "principal ARNs or globs never contained (comma-separated, repeatable; default: "+config.EnvAllow+")")
 	f.StringVar(&in.quarantinePolicyARN, "quarantine-policy-arn", "", "policy attached to offending IAM users (default: "+config.EnvQuarantinePolicyARN+" or AWSDenyAll)")
 	f.StringVar(&in.selfRoleARN, "self-role-arn", "", "the responder's own role, never contained (default: "+config.EnvSelfRoleARN+"; with --enforce, the caller's identity)")
 	return cmd
 }
 
-// respondSettings reads the settings contract through e.getenv with the
-// flags on top, as the Lambda would see them.
-func respondSettings(cmd *cobra.Command, e *env, in *respondInput) (config.Settings, error) {
-	vars := map[string]string{}
-	for _, k := range []string{config.EnvTopicARN, config.EnvQuarantinePolicyARN, config.EnvAllow, config.EnvSelfRoleARN, config.EnvTrails} {
-		vars[k] = e.getenv(k)
-	}
-	f := cmd.Flags()
-	if f.Changed("topic-arn") {
-		vars[config.EnvTopicARN] = in.topicARN
-	}
-	if f.Changed("quarantine-policy-arn") {
-		vars[config.EnvQuarantinePolicyARN] = in.quarantinePolicyARN
-	}
-	if f.Changed("self-role-arn") {
-		vars[config.EnvSelfRoleARN] = in.selfRoleARN
-	}
-	if f.Changed("allow") {
-		vars[config.EnvAllow] = strings.Join(in.allow, ",")
-	}
-	if in.trailsFile != "" {
-		b, err := os.ReadFile(in.trailsFile)
-		if err != nil {
-			return config.Settings{}, fmt.Errorf("--trails: %w", err)
-		}
-		vars[config.EnvTrails] = string(b)
-	}
-	vars[config.EnvMode] = string(config.DryRun)
-	if in.enforce {
-		vars[config.EnvMode] = string(config.Enforce)
-	}
-	noTopic := !in.enforce && strings.TrimSpace(vars[config.EnvTopicARN]) == ""
-	if noTopic {
-		vars[config.EnvTopicARN] = dryRunTopic
-	}
-	s, err := config.Load(func(k string) string { return vars[k] })
-	if err != nil {
-		return config.Settings{}, fmt.Errorf("%w (flags override the TRAILGUARD_* variables: --topic-arn, --trails, --allow, --quarantine-policy-arn, --self-role-arn)", err)
-	}
-	if noTopic {
-		s.TopicARN = ""
-	}
-	return s, nil
-}
-
-// responder handles one parsed event: plans it (dry-run) or executes it.
-type responder func(ctx context.Context, ev trail.Event) (respondResult, error)
-
 // respondResult is what is printed for one event.
 type respondResult struct {
-	plan     respond.Plan
-	outcomes []respond.Outcome
-	mode     config.Mode
-	skipped  string
-	duration time.Duration
+	report respond.Report
+	// skipped says why the event was not answered (outside the catalog).
+	skipped string
+	// quiet says why there is nothing to do, when there is not.
+	quiet string
 }
 
 func runRespond(cmd *cobra.Command, e *env, g *globals, in *respondInput) error {
@@ -210,85 +157,146 @@ func runRespond(cmd *cobra.Command, e *env, g *globals, in *respondInput) error 
 	if err != nil {
 		return err
 	}
-	var handle responder
+	inputs, err := expandInputs(in.events)
+	if err != nil {
+		return usageError{err}
+	}
+	var engine *respond.Engine
 	if in.enforce {
-		if handle, err = enforcer(ctx, e, g, s); err != nil {
+		if engine, err = enforcingEngine(ctx, e, g, s); err != nil {
 			return err
 		}
 	} else {
 		if s.SelfRoleARN == "" {
 			fmt.Fprintf(e.stderr, "note: dry-run cannot discover the responder's own role (no AWS calls); its own calls are classified like anyone's. Set --self-role-arn or %s.\n", config.EnvSelfRoleARN)
 		}
-		handle = dryRunner(s)
+		// A dry-run engine has no clients: Preview makes no call.
+		engine = respond.New(s, nil, nil, nil, respond.WithClock(respondNow))
 	}
 
 	w := &respondWriter{e: e, json: in.output == "json"}
-	var read, unreadable, failed int
-	for _, name := range in.events {
-		items, err := readEvents(cmd.InOrStdin(), name)
-		if err != nil {
-			unreadable++
-			fmt.Fprintln(e.stderr, "trailguard:", err)
-			continue
-		}
-		for _, it := range items {
-			if it.err != nil {
-				unreadable++
-				fmt.Fprintf(e.stderr, "trailguard: %s: %v\n", it.source, it.err)
-				if err := w.malformed(it.source, it.err); err != nil {
-					return err
-				}
-				continue
-			}
-			read++
-			res, respErr := handle(ctx, it.ev)
-			if err := w.event(it.source, it.ev, res); err != nil {
-				return err
-			}
-			if respErr != nil {
-				failed++
-				fmt.Fprintf(e.stderr, "trailguard: %s: %v\n", it.source, respErr)
-			}
+	n := respondCounts{enforce: in.enforce, inputs: len(inputs)}
+	for _, name := range inputs {
+		if err := respondFile(ctx, cmd.InOrStdin(), name, engine, s, in.enforce, w, &n); err != nil {
+			return err
 		}
 	}
+	if err := w.summary(n); err != nil {
+		return err
+	}
 	switch {
-	case read == 0 && unreadable == 0:
+	case n.read == 0 && n.unreadable == 0:
 		return &ExitError{Code: ExitUsage, Err: errors.New("no events in the input")}
-	case read == 0:
+	case n.read == 0:
 		return &ExitError{Code: ExitUsage, Err: errors.New("no event could be read")}
-	case unreadable > 0 || failed > 0:
-		var parts []string
-		if unreadable > 0 {
-			parts = append(parts, fmt.Sprintf("%d input(s) could not be read", unreadable))
-		}
-		if failed > 0 {
-			parts = append(parts, fmt.Sprintf("the response to %d event(s) failed", failed))
-		}
-		return &ExitError{Code: ExitFindings, Err: fmt.Errorf("%s (%d event(s) processed)", strings.Join(parts, "; "), read)}
+	case n.unreadable > 0 || n.failed > 0:
+		return &ExitError{Code: ExitFindings} // the summary said why
 	}
 	return nil
 }
 
-// dryRunner plans without executing: every enforcing action is reported as
-// dry-run, manual steps as manual, and no alert is sent.
-func dryRunner(s config.Settings) responder {
-	return func(_ context.Context, ev trail.Event) (respondResult, error) {
-		p := respond.NewPlan(respond.Classify(ev, s), s, respondNow())
-		res := respondResult{plan: p, mode: config.DryRun}
-		for _, a := range p.Actions {
-			o := respond.Outcome{Action: a, Status: respond.StatusDryRun}
-			if a.Kind == respond.KindManual {
-				o.Status = respond.StatusManual
-			}
-			res.outcomes = append(res.outcomes, o)
+// respondFile reads one input and answers each of its events.
+func respondFile(ctx context.Context, stdin io.Reader, name string, engine *respond.Engine, s config.Settings, enforce bool, w *respondWriter, n *respondCounts) error {
+	label, r := "stdin", stdin
+	if name != "-" {
+		f, err := os.Open(name)
+		if err != nil {
+			n.unreadable++
+			fmt.Fprintln(w.e.stderr, "trailguard: read events:", err)
+			return nil
 		}
-		return res, nil
+		defer f.Close()
+		label, r = name, f
+	}
+	rd, err := trail.NewReader(r, label)
+	for err == nil {
+		var it trail.Item
+		if it, err = rd.Next(); err != nil {
+			break
+		}
+		if it.Err != nil {
+			n.unreadable++
+			fmt.Fprintf(w.e.stderr, "trailguard: %s: %v\n", it.Source, it.Err)
+			if werr := w.malformed(it.Source, it.Err); werr != nil {
+				return werr
+			}
+			continue
+		}
+		n.read++
+		res, respErr := respondTo(ctx, engine, s, enforce, it.Event)
+		n.count(res, respErr)
+		if werr := w.event(it.Source, res); werr != nil {
+			return werr
+		}
+	}
+	if !errors.Is(err, io.EOF) {
+		n.unreadable++
+		fmt.Fprintln(w.e.stderr, "trailguard:", err)
+	}
+	return nil
+}
+
+// respondTo answers one event the one way both modes share: events outside
+// the catalog are skipped; the rest are previewed (dry-run) or executed.
+func respondTo(ctx context.Context, engine *respond.Engine, s config.Settings, enforce bool, ev trail.Event) (respondResult, error) {
+	mode := config.DryRun
+	if enforce {
+		mode = config.Enforce
+	}
+	p := engine.Plan(ev)
+	if why := respond.OutsideCatalog(p.Classification); why != "" {
+		return respondResult{report: respond.Report{Event: ev, Plan: p, Mode: mode}, skipped: why}, nil
+	}
+	var rep respond.Report
+	var err error
+	if enforce {
+		rep, err = engine.Respond(ctx, ev)
+	} else {
+		rep = engine.Preview(ev)
+	}
+	return respondResult{report: rep, quiet: respond.QuietReason(rep.Plan, s)}, err
+}
+
+// respondCounts is the summary printed at the end.
+type respondCounts struct {
+	enforce                        bool
+	inputs                         int
+	read, answered, quiet, skipped int
+	unreadable, failed             int
+}
+
+func (n *respondCounts) count(res respondResult, err error) {
+	switch {
+	case res.skipped != "":
+		n.skipped++
+	case err != nil:
+		n.failed++
+	case res.quiet != "":
+		n.quiet++
+	default:
+		n.answered++
 	}
 }
 
-// enforcer builds the Lambda's engine from the SDK's configuration and
-// prints the banner.
-func enforcer(ctx context.Context, e *env, g *globals, s config.Settings) (responder, error) {
+func (n respondCounts) String() string {
+	verb := "planned (dry-run)"
+	if n.enforce {
+		verb = "responded"
+	}
+	parts := []string{fmt.Sprintf("%d %s", n.answered, verb)}
+	if n.enforce {
+		parts = append(parts, fmt.Sprintf("%d failed", n.failed))
+	}
+	parts = append(parts,
+		fmt.Sprintf("%d with nothing to do", n.quiet),
+		fmt.Sprintf("%d skipped (not in the catalog)", n.skipped),
+		fmt.Sprintf("%d unreadable", n.unreadable))
+	return fmt.Sprintf("summary: %d event(s) read from %d input(s): %s", n.read, n.inputs, strings.Join(parts, ", "))
+}
+
+// enforcingEngine builds the Lambda's engine from the SDK's configuration
+// and prints the banner.
+func enforcingEngine(ctx context.Context, e *env, g *globals, s config.Settings) (*respond.Engine, error) {
 	cfg, err := g.awsConfig(ctx)
 	if err != nil {
 		return nil, err
@@ -301,427 +309,15 @@ func enforcer(ctx context.Context, e *env, g *globals, s config.Settings) (respo
 	if cfg.BaseEndpoint != nil {
 		endpoint = aws.ToString(cfg.BaseEndpoint)
 	}
+	region := cfg.Region
+	if region == "" {
+		region = "(none)"
+	}
 	fmt.Fprintf(e.stderr, "ENFORCING: trailguard will restore trails, contain actors and publish alerts.\n"+
-		"  endpoint: %s, region: %s\n  alerts:   %s\n  never contained: %s (self)", endpoint, orNone(cfg.Region), s.TopicARN, s.SelfRoleARN)
+		"  endpoint: %s, region: %s\n  alerts:   %s\n  never contained: %s (self)", endpoint, region, s.TopicARN, s.SelfRoleARN)
 	if len(s.Allow) > 0 {
 		fmt.Fprintf(e.stderr, ", %s", strings.Join(s.Allow, ", "))
 	}
 	fmt.Fprintln(e.stderr)
-
-	engine := awsx.NewEngine(s, clients, respond.WithClock(respondNow))
-	return func(ctx context.Context, ev trail.Event) (respondResult, error) {
-		p := engine.Plan(ev)
-		if !p.Classification.Known {
-			return respondResult{plan: p, mode: config.Enforce, skipped: "not in trailguard's catalog: the deployed rules never deliver it"}, nil
-		}
-		rep, err := engine.Respond(ctx, ev)
-		return respondResult{plan: rep.Plan, outcomes: rep.Outcomes, mode: rep.Mode, duration: rep.Duration}, err
-	}, nil
+	return awsx.NewEngine(s, clients, respond.WithClock(respondNow)), nil
 }
-
-func orNone(s string) string {
-	if s == "" {
-		return "(none)"
-	}
-	return s
-}
-
-// eventItem is one event of the input, or why it could not be read.
-type eventItem struct {
-	source string // FILE:LINE
-	ev     trail.Event
-	err    error
-}
-
-// readEvents reads one --event file and splits it into events. An error
-// means the file itself could not be read.
-func readEvents(stdin io.Reader, name string) ([]eventItem, error) {
-	label := name
-	var r io.Reader
-	if name == "-" {
-		label, r = "stdin", stdin
-	} else {
-		f, err := os.Open(name)
-		if err != nil {
-			return nil, fmt.Errorf("read events: %w", err)
-		}
-		defer f.Close()
-		r = f
-	}
-	b, err := io.ReadAll(io.LimitReader(r, maxInputFile+1))
-	if err != nil {
-		return nil, fmt.Errorf("read events from %s: %w", label, err)
-	}
-	if len(b) >= 2 && b[0] == 0x1f && b[1] == 0x8b {
-		zr, err := gzip.NewReader(bytes.NewReader(b))
-		if err != nil {
-			return nil, fmt.Errorf("read events from %s: %w", label, err)
-		}
-		if b, err = io.ReadAll(io.LimitReader(zr, maxInputFile+1)); err != nil {
-			return nil, fmt.Errorf("read events from %s: gunzip: %w", label, err)
-		}
-	}
-	if len(b) > maxInputFile {
-		return nil, fmt.Errorf("read events from %s: over %d MiB", label, maxInputFile>>20)
-	}
-	return splitEvents(label, b), nil
-}
-
-// splitEvents finds the events in b. The whole input is first read as a
-// sequence of JSON values (one object, JSON lines, objects one after
-// another, an array, a log file's Records); if that fails somewhere, it is
-// read again line by line so that one bad line costs one event.
-func splitEvents(label string, b []byte) []eventItem {
-	var out []eventItem
-	dec := json.NewDecoder(bytes.NewReader(b))
-	for {
-		off := int(dec.InputOffset())
-		var raw json.RawMessage
-		err := dec.Decode(&raw)
-		if err == io.EOF {
-			return out
-		}
-		if err != nil {
-			return splitLines(label, b)
-		}
-		out = append(out, expand(label, raw, lineAt(b, off))...)
-	}
-}
-
-// splitLines reads b as JSON lines.
-func splitLines(label string, b []byte) []eventItem {
-	var out []eventItem
-	for i, line := range bytes.Split(b, []byte("\n")) {
-		line = bytes.TrimSpace(line)
-		if len(line) == 0 {
-			continue
-		}
-		if !json.Valid(line) {
-			var v any
-			err := json.Unmarshal(line, &v)
-			out = append(out, eventItem{source: fmt.Sprintf("%s:%d", label, i+1), err: fmt.Errorf("%w: not JSON: %w", trail.ErrMalformed, err)})
-			continue
-		}
-		out = append(out, expand(label, line, i+1)...)
-	}
-	return out
-}
-
-// expand turns one JSON value starting at line into events: an array's or a
-// log file's records one by one, anything else as one event.
-func expand(label string, raw []byte, line int) []eventItem {
-	raw = bytes.TrimSpace(raw)
-	if len(raw) > 0 && raw[0] == '{' {
-		var log struct {
-			Records json.RawMessage `json:"Records"`
-		}
-		if json.Unmarshal(raw, &log) == nil && len(log.Records) > 0 && log.Records[0] == '[' {
-			if i := bytes.Index(raw, log.Records); i >= 0 {
-				return expand(label, log.Records, line+bytes.Count(raw[:i], []byte("\n")))
-			}
-		}
-	}
-	if len(raw) == 0 || raw[0] != '[' {
-		ev, err := trail.Parse(raw)
-		return []eventItem{{source: fmt.Sprintf("%s:%d", label, line), ev: ev, err: err}}
-	}
-	var out []eventItem
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	if _, err := dec.Token(); err != nil {
-		return []eventItem{{source: fmt.Sprintf("%s:%d", label, line), err: fmt.Errorf("%w: %w", trail.ErrMalformed, err)}}
-	}
-	for dec.More() {
-		off := int(dec.InputOffset())
-		var el json.RawMessage
-		if err := dec.Decode(&el); err != nil {
-			return append(out, eventItem{source: fmt.Sprintf("%s:%d", label, line+lineAt(raw, off)-1), err: fmt.Errorf("%w: %w", trail.ErrMalformed, err)})
-		}
-		at := line + lineAt(raw, off) - 1
-		el = bytes.TrimSpace(el)
-		if len(el) > 0 && el[0] == '[' {
-			out = append(out, eventItem{source: fmt.Sprintf("%s:%d", label, at), err: fmt.Errorf("%w: an array inside an array of events", trail.ErrMalformed)})
-			continue
-		}
-		out = append(out, expand(label, el, at)...)
-	}
-	return out
-}
-
-// lineAt returns the 1-based line of the first byte at or after off that is
-// neither white space nor a separating comma.
-func lineAt(b []byte, off int) int {
-	for off < len(b) && strings.IndexByte(" \t\r\n,", b[off]) >= 0 {
-		off++
-	}
-	return 1 + bytes.Count(b[:off], []byte("\n"))
-}
-
-// respondWriter prints results as text or as JSON documents.
-type respondWriter struct {
-	e    *env
-	json bool
-	n    int
-}
-
-func (w *respondWriter) malformed(source string, err error) error {
-	if !w.json {
-		return nil // reported on stderr only
-	}
-	return w.write(respondDoc{Schema: RespondSchema, Input: source, Error: err.Error(), Actions: []respondDocAction{}})
-}
-
-func (w *respondWriter) event(source string, ev trail.Event, res respondResult) error {
-	if w.json {
-		return w.write(newRespondDoc(source, ev, res))
-	}
-	var b strings.Builder
-	if w.n > 0 {
-		b.WriteString("\n")
-	}
-	w.n++
-	writeRespondText(&b, source, ev, res)
-	if _, err := io.WriteString(w.e.stdout, b.String()); err != nil {
-		return fmt.Errorf("write output: %w", err)
-	}
-	return nil
-}
-
-func (w *respondWriter) write(d respondDoc) error {
-	enc := json.NewEncoder(w.e.stdout)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(d); err != nil {
-		return fmt.Errorf("write output: %w", err)
-	}
-	return nil
-}
-
-// writeRespondText renders one event's classification and plan for people.
-func writeRespondText(b *strings.Builder, source string, ev trail.Event, res respondResult) {
-	c := res.plan.Classification
-	rec := ev.Record
-	line := func(label, format string, a ...any) {
-		fmt.Fprintf(b, "%-11s %s\n", label, fmt.Sprintf(format, a...))
-	}
-	fmt.Fprintf(b, "=== %s\n", source)
-
-	status := "succeeded"
-	if rec.Failed() {
-		status = "FAILED with " + rec.ErrorCode
-	}
-	line("event", "%s (%s), %s", rec.EventName, rec.EventSource, status)
-	when := "unknown time"
-	if !rec.EventTime.IsZero() {
-		when = rec.EventTime.UTC().Format("2006-01-02 15:04:05 UTC")
-	}
-	account := rec.RecipientAccountID
-	if account == "" {
-		account = ev.Account
-	}
-	line("", "%s in %s, account %s, id %s", when, rec.AWSRegion, orDash(account), orDash(rec.EventID))
-	if c.Known {
-		line("catalog", "%s", c.Entry.Blinds)
-	} else {
-		line("catalog", "not in trailguard's catalog: the deployed rules never deliver it")
-	}
-
-	a := c.Actor
-	line("actor", "%s (%s) %s", a.Display, a.Type, orDash(a.ARN))
-	detail := []string{}
-	if a.AccessKeyID != "" {
-		detail = append(detail, "access key "+a.AccessKeyID)
-	}
-	detail = append(detail, "MFA "+yesNo(a.MFA))
-	if a.InvokedBy != "" {
-		detail = append(detail, "through "+a.InvokedBy)
-	}
-	detail = append(detail, "containment "+string(a.Containment))
-	line("", "%s", strings.Join(detail, ", "))
-	if a.Manual != "" {
-		line("", "manual: %s", a.Manual)
-	}
-
-	t := c.Target
-	target := t.ID
-	if target == "" {
-		target = "(not named in the event)"
-	}
-	kind := string(t.Kind)
-	if kind == "" {
-		kind = "resource"
-	}
-	baseline := ""
-	if t.Kind == "trail" {
-		baseline = ", no baseline"
-		if t.Baseline != nil {
-			baseline = ", baseline from " + config.EnvTrails
-		}
-	}
-	line("target", "%s %s (%s%s)", kind, target, orDash(t.Region), baseline)
-	line("severity", "%s", c.Severity)
-	line("tamper", "%s", yesNo(c.Tamper()))
-	if len(c.Exemptions) == 0 {
-		line("exemptions", "none")
-	}
-	for i, x := range c.Exemptions {
-		line(map[bool]string{true: "exemptions"}[i == 0], "%s", x)
-	}
-	if len(c.Changes) == 0 {
-		line("changes", "none")
-	}
-	for i, ch := range c.Changes {
-		how := "fixable"
-		switch {
-		case ch.Review:
-			how = "review"
-		case !ch.Fixable:
-			how = "set back by hand"
-		}
-		line(map[bool]string{true: "changes"}[i == 0], "%s: now %s, want %s (%s)", ch.Field, ch.Now, ch.Want, how)
-	}
-
-	switch {
-	case res.skipped != "":
-		line("response", "skipped: %s", res.skipped)
-		return
-	case res.mode == config.DryRun:
-		line("plan", "dry-run: nothing executed, no alert sent")
-	default:
-		line("response", "%s, %s", res.mode, res.duration.Round(time.Millisecond))
-	}
-	if len(res.outcomes) == 0 {
-		line("", "nothing to do (the responder's own call)")
-	}
-	for i, o := range res.outcomes {
-		act := o.Action.String()
-		if o.Action.Kind == respond.KindNotify && o.Action.Target == "" {
-			act += " (no topic)"
-		}
-		fmt.Fprintf(b, "  %d. [%s] %s: %s\n", i+1, statusWord(o.Status), o.Action.Step, act)
-		fmt.Fprintf(b, "     why: %s\n", o.Action.Reason)
-		if o.Detail != "" {
-			fmt.Fprintf(b, "     note: %s\n", o.Detail)
-		}
-		if o.Error != "" {
-			fmt.Fprintf(b, "     error: %s\n", o.Error)
-		}
-	}
-}
-
-func statusWord(s respond.Status) string {
-	switch s {
-	case respond.StatusFailed:
-		return "FAILED"
-	case respond.StatusManual:
-		return "MANUAL"
-	}
-	return string(s)
-}
-
-func orDash(s string) string {
-	if s == "" {
-		return "-"
-	}
-	return s
-}
-
-func yesNo(v bool) string {
-	if v {
-		return "yes"
-	}
-	return "no"
-}
-
-// respondDoc is one event in `respond --output json` (schema
-// "trailguard.respond/v1"). Fields are only added, never renamed, within a
-// schema version.
-type respondDoc struct {
-	Schema string `json:"schema"`
-	// Input is where the event was read: FILE:LINE (stdin:LINE).
-	Input string `json:"input"`
-	// Error is set, and nothing else, when the event could not be read.
-	Error          string                    `json:"error,omitempty"`
-	Mode           config.Mode               `json:"mode,omitempty"`
-	Event          *respondDocEvent          `json:"event,omitempty"`
-	Classification *respondDocClassification `json:"classification,omitempty"`
-	// Skipped says why an --enforce run did not respond to the event.
-	Skipped    string             `json:"skipped,omitempty"`
-	Actions    []respondDocAction `json:"actions"`
-	DurationMs float64            `json:"durationMs,omitempty"`
-}
-
-type respondDocEvent struct {
-	ID           string    `json:"eventId,omitempty"`
-	Name         string    `json:"eventName"`
-	Source       string    `json:"eventSource"`
-	Region       string    `json:"region"`
-	Account      string    `json:"account,omitempty"`
-	Time         time.Time `json:"time,omitzero"`
-	ErrorCode    string    `json:"errorCode,omitempty"`
-	ErrorMessage string    `json:"errorMessage,omitempty"`
-	// EnvelopeID is the EventBridge event id, when an envelope was read.
-	EnvelopeID string `json:"envelopeId,omitempty"`
-}
-
-type respondDocClassification struct {
-	Known      bool                `json:"known"`
-	Blinds     string              `json:"blinds,omitempty"`
-	Succeeded  bool                `json:"succeeded"`
-	Severity   string              `json:"severity"`
-	Tamper     bool                `json:"tamper"`
-	Self       bool                `json:"self"`
-	Quiet      bool                `json:"quiet"`
-	Actor      respond.Actor       `json:"actor"`
-	Target     respondDocTarget    `json:"target"`
-	Exemptions []respond.Exemption `json:"exemptions"`
-	Changes    []respond.Change    `json:"changes"`
-}
-
-type respondDocTarget struct {
-	Kind     string `json:"kind,omitempty"`
-	ID       string `json:"id"`
-	Region   string `json:"region"`
-	Baseline bool   `json:"baseline"`
-}
-
-// respondDocAction is a planned action (the engine's own JSON fields) with
-// its outcome.
-type respondDocAction struct {
-	N int `json:"n"`
-	respond.Action
-	Status     respond.Status `json:"status"`
-	Detail     string         `json:"detail,omitempty"`
-	Error      string         `json:"error,omitempty"`
-	DurationMs float64        `json:"durationMs,omitempty"`
-}
-
-func newRespondDoc(source string, ev trail.Event, res respondResult) respondDoc {
-	c := res.plan.Classification
-	rec := ev.Record
-	account := rec.RecipientAccountID
-	if account == "" {
-		account = ev.Account
-	}
-	d := respondDoc{
-		Schema: RespondSchema, Input: source, Mode: res.mode, Skipped: res.skipped,
-		Event: &respondDocEvent{ID: rec.EventID, Name: rec.EventName, Source: rec.EventSource, Region: rec.AWSRegion,
-			Account: account, Time: rec.EventTime, ErrorCode: rec.ErrorCode, ErrorMessage: rec.ErrorMessage, EnvelopeID: ev.ID},
-		Classification: &respondDocClassification{
-			Known: c.Known, Succeeded: c.Succeeded, Severity: c.Severity.String(), Tamper: c.Tamper(),
-			Self: c.Self, Quiet: res.plan.Quiet, Actor: c.Actor,
-			Target:     respondDocTarget{Kind: string(c.Target.Kind), ID: c.Target.ID, Region: c.Target.Region, Baseline: c.Target.Baseline != nil},
-			Exemptions: append([]respond.Exemption{}, c.Exemptions...),
-			Changes:    append([]respond.Change{}, c.Changes...),
-		},
-		Actions:    []respondDocAction{},
-		DurationMs: ms(res.duration),
-	}
-	if c.Known {
-		d.Classification.Blinds = c.Entry.Blinds
-	}
-	for i, o := range res.outcomes {
-		d.Actions = append(d.Actions, respondDocAction{N: i + 1, Action: o.Action, Status: o.Status, Detail: o.Detail, Error: o.Error, DurationMs: ms(o.Duration)})
-	}
-	return d
-}
-
-func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"bytes"
-	"compress/gzip"
 	"context"
 	"encoding/json"
 	"flag"
@@ -208,73 +207,6 @@ func TestRespondJSONLinesWithMalformedLine(t *testing.T) {
 	}
 }
 
-// Every shape people have after an incident, with the line each event starts on.
-func TestRespondInputShapes(t *testing.T) {
-	envelope, err := samples.Event("stoplogging-iamuser")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var env struct {
-		Detail json.RawMessage `json:"detail"`
-	}
-	if err := json.Unmarshal(envelope, &env); err != nil {
-		t.Fatal(err)
-	}
-	record := env.Detail
-	compact := func(b []byte) string {
-		var c bytes.Buffer
-		if err := json.Compact(&c, b); err != nil {
-			t.Fatal(err)
-		}
-		return c.String()
-	}
-	var gz bytes.Buffer
-	zw := gzip.NewWriter(&gz)
-	fmt.Fprintf(zw, "{\"Records\": [\n%s,\n%s\n]}\n", compact(record), compact(record))
-	if err := zw.Close(); err != nil {
-		t.Fatal(err)
-	}
-
-	for _, tc := range []struct {
-		name  string
-		input []byte
-		lines []int
-	}{
-		{"one pretty envelope", envelope, []int{1}},
-		{"one bare record", record, []int{1}},
-		{"json lines", []byte(compact(envelope) + "\n\n" + compact(record) + "\n"), []int{1, 3}},
-		{"pretty objects one after another", append(append([]byte{}, envelope...), envelope...), []int{1, 1 + bytes.Count(envelope, []byte("\n"))}},
-		{"array", []byte("[\n" + compact(envelope) + ",\n  " + compact(record) + "\n]"), []int{2, 3}},
-		{"cloudtrail log file", []byte("{\"Records\": [\n" + compact(record) + ",\n" + compact(record) + "]}"), []int{2, 3}},
-		{"gzipped log file", gz.Bytes(), []int{2, 3}},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			path := filepath.Join(t.TempDir(), "in")
-			if err := os.WriteFile(path, tc.input, 0o644); err != nil {
-				t.Fatal(err)
-			}
-			items, err := readEvents(nil, path)
-			if err != nil {
-				t.Fatal(err)
-			}
-			var got []int
-			for _, it := range items {
-				if it.err != nil {
-					t.Errorf("%s: %v", it.source, it.err)
-				}
-				var n int
-				if _, err := fmt.Sscanf(strings.TrimPrefix(it.source, path+":"), "%d", &n); err != nil {
-					t.Errorf("source %q", it.source)
-				}
-				got = append(got, n)
-			}
-			if fmt.Sprint(got) != fmt.Sprint(tc.lines) {
-				t.Errorf("events at lines %v, want %v", got, tc.lines)
-			}
-		})
-	}
-}
-
 func TestRespondStdin(t *testing.T) {
 	raw, err := samples.Event("stoplogging-failed")
 	if err != nil {
@@ -414,4 +346,104 @@ func Example_respond() {
 	// plan        dry-run: nothing executed, no alert sent
 	//   1. [dry-run] notify: notify (no topic)
 	//      why: tell the account's owners what happened and what was done
+	//
+	// summary: 1 event(s) read from 1 input(s): 1 planned (dry-run), 0 with nothing to do, 0 skipped (not in the catalog), 0 unreadable
+}
+
+// The shapes of a real incident's evidence: a directory holding a
+// CloudTrail log file (records named by index, an event outside the catalog
+// skipped and counted, a bucket call that is not protected without a
+// baseline) and JSON lines with a truncated line; then the same through a
+// glob with the sample baseline, as JSON.
+func TestRespondLogsGolden(t *testing.T) {
+	fixClock(t)
+	for _, tc := range []struct {
+		name string
+		args []string
+	}{
+		{"respond-logs.text.golden", []string{"respond", "testdata/respond-logs"}},
+		{"respond-logs.json.golden", []string{"respond", "--trails", "../../examples/trails.json", "-o", "json", "testdata/respond-logs/*"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e, out, errb := testEnv(false, nil)
+			code := run(t.Context(), tc.args, e)
+			if code != ExitFindings {
+				t.Errorf("exit %d, want %d (a line could not be read)", code, ExitFindings)
+			}
+			golden(t, tc.name, []byte(fmt.Sprintf("$ trailguard %s\n# exit %d\n# stderr:\n%s# stdout:\n%s",
+				strings.Join(tc.args, " "), code, errb, out)))
+		})
+	}
+}
+
+// The sample baseline in examples/ is valid for the settings contract.
+func TestExampleBaselineLoads(t *testing.T) {
+	b, err := os.ReadFile("../../examples/trails.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := config.Load(func(k string) string {
+		return map[string]string{config.EnvTopicARN: "arn:aws:sns:us-east-1:123456789012:alerts", config.EnvTrails: string(b)}[k]
+	})
+	if err != nil || len(s.Trails) == 0 {
+		t.Fatalf("examples/trails.json: %v (%d trails)", err, len(s.Trails))
+	}
+}
+
+// Positional files, globs and directories; a glob or directory without
+// event files is a usage error.
+func TestRespondInputArguments(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "notes.txt"), []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"respond", sample("stoplogging-iamuser"), sample("stoplogging-failed")}, ExitOK, "2 event(s) read from 2 input(s)"},
+		{[]string{"respond", "../samples/testdata/stoplogging-i*.json"}, ExitOK, "event(s) read from 2 input(s)"},
+		{[]string{"respond", dir}, ExitUsage, "no event files"},
+		{[]string{"respond", filepath.Join(dir, "*.json")}, ExitUsage, "no file matches"},
+	} {
+		e, out, errb := testEnv(false, nil)
+		code := run(t.Context(), tc.args, e)
+		if all := out.String() + errb.String(); code != tc.code || !strings.Contains(all, tc.want) {
+			t.Errorf("%v: exit %d, want %d with %q in:\n%s", tc.args, code, tc.code, tc.want, all)
+		}
+	}
+}
+
+// A failed action is printed once (in the event's output), and counted in
+// the summary; the exit code says the response failed.
+func TestRespondEnforceFailurePrintedOnce(t *testing.T) {
+	srv := useEmulator(t)
+	ctx := t.Context()
+	topic, _, err := srv.CreateTopicWithQueue(ctx, "cli-respond-fail-alerts", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := samples.Event("stoplogging-iamuser")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The trail does not exist: StartLogging fails, the rest goes on.
+	ev := strings.ReplaceAll(string(raw), "trail/management-trail", "trail/cli-no-such-trail")
+	path := filepath.Join(t.TempDir(), "stoplogging.json")
+	if err := os.WriteFile(path, []byte(ev), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	e, out, errb := testEnv(false, map[string]string{config.EnvTopicARN: topic})
+	code := run(ctx, []string{"respond", "--enforce", path}, e)
+	if code != ExitFindings {
+		t.Fatalf("exit %d, want %d\nstdout: %s\nstderr: %s", code, ExitFindings, out, errb)
+	}
+	all := out.String() + errb.String()
+	if n := strings.Count(all, "cli-no-such-trail (us-east-1)"); n != 1 {
+		t.Errorf("the failed start-logging is printed %d times, want once:\n%s", n, all)
+	}
+	if !strings.Contains(out.String(), "[FAILED] restore: start-logging") || !strings.Contains(out.String(), "0 responded, 1 failed") {
+		t.Errorf("stdout does not show the failure and its count:\n%s", out)
+	}
 }

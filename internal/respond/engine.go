@@ -194,10 +194,8 @@ func (e *Engine) execute(ctx context.Context, rep *Report) []Outcome {
 
 func (e *Engine) run(ctx context.Context, a Action) Outcome {
 	switch {
-	case a.Kind == KindManual:
-		return Outcome{Action: a, Status: StatusManual}
-	case e.settings.Mode == config.DryRun:
-		return Outcome{Action: a, Status: StatusDryRun, Detail: "dry-run: not executed"}
+	case a.Kind == KindManual || e.settings.Mode == config.DryRun:
+		return notExecuted(a)
 	case e.blocked != nil:
 		return Outcome{Action: a, Status: StatusFailed, Error: e.blocked.Error()}
 	}
