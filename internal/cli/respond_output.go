@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/trailguard/trailguard/internal/config"
+	"github.com/trailguard/trailguard/internal/notify"
 	"github.com/trailguard/trailguard/internal/respond"
 )
 
@@ -56,139 +57,18 @@ func (w *respondWriter) write(d respondDoc) error {
 	return nil
 }
 
-// writeRespondText renders one event's classification and plan for people.
+// writeRespondText renders one event's classification and plan for people,
+// with the renderer the demo shows its alert with.
 func writeRespondText(b *strings.Builder, source string, res respondResult) {
 	rep := res.report
-	c := rep.Plan.Classification
-	ev := rep.Event
-	rec := ev.Record
-	line := func(label, format string, a ...any) {
-		fmt.Fprintf(b, "%-11s %s\n", label, fmt.Sprintf(format, a...))
-	}
 	fmt.Fprintf(b, "=== %s\n", source)
-
-	status := "succeeded"
-	if rec.Failed() {
-		status = "FAILED with " + rec.ErrorCode
-	}
-	line("event", "%s (%s), %s", rec.EventName, rec.EventSource, status)
-	when := "unknown time"
-	if !rec.EventTime.IsZero() {
-		when = rec.EventTime.UTC().Format("2006-01-02 15:04:05 UTC")
-	}
-	account := rec.RecipientAccountID
-	if account == "" {
-		account = ev.Account
-	}
-	line("", "%s in %s, account %s, id %s", when, rec.AWSRegion, orDash(account), orDash(rec.EventID))
-	if c.Known {
-		line("catalog", "%s", c.Entry.Blinds)
+	v := notify.View{NothingToDo: res.quiet}
+	if rep.Mode == config.DryRun {
+		v.Response = "dry-run: nothing executed, no alert sent"
 	} else {
-		line("catalog", "not in trailguard's catalog: the deployed rules never deliver it")
+		v.Response = fmt.Sprintf("%s, %s", rep.Mode, rep.Duration.Round(time.Millisecond))
 	}
-
-	a := c.Actor
-	line("actor", "%s (%s) %s", a.Display, a.Type, orDash(a.ARN))
-	detail := []string{}
-	if a.AccessKeyID != "" {
-		detail = append(detail, "access key "+a.AccessKeyID)
-	}
-	detail = append(detail, "MFA "+yesNo(a.MFA))
-	if a.InvokedBy != "" {
-		detail = append(detail, "through "+a.InvokedBy)
-	}
-	detail = append(detail, "containment "+string(a.Containment))
-	line("", "%s", strings.Join(detail, ", "))
-	if a.Manual != "" {
-		line("", "manual: %s", a.Manual)
-	}
-
-	t := c.Target
-	target := t.ID
-	if target == "" {
-		target = "(not named in the event)"
-	}
-	kind := string(t.Kind)
-	if kind == "" {
-		kind = "resource"
-	}
-	baseline := ""
-	if t.Kind == "trail" {
-		baseline = ", no baseline"
-		if t.Baseline != nil {
-			baseline = ", baseline from " + config.EnvTrails
-		}
-	}
-	line("target", "%s %s (%s%s)", kind, target, orDash(t.Region), baseline)
-	line("severity", "%s", c.Severity)
-	line("tamper", "%s", yesNo(c.Tamper()))
-	if len(c.Exemptions) == 0 {
-		line("exemptions", "none")
-	}
-	for i, x := range c.Exemptions {
-		line(map[bool]string{true: "exemptions"}[i == 0], "%s", x)
-	}
-	if len(c.Changes) == 0 {
-		line("changes", "none")
-	}
-	for i, ch := range c.Changes {
-		how := "fixable"
-		switch {
-		case ch.Review:
-			how = "review"
-		case !ch.Fixable:
-			how = "set back by hand"
-		}
-		line(map[bool]string{true: "changes"}[i == 0], "%s: now %s, want %s (%s)", ch.Field, ch.Now, ch.Want, how)
-	}
-
-	switch {
-	case rep.Mode == config.DryRun:
-		line("plan", "dry-run: nothing executed, no alert sent")
-	default:
-		line("response", "%s, %s", rep.Mode, rep.Duration.Round(time.Millisecond))
-	}
-	if res.quiet != "" {
-		line("", "nothing to do: %s", res.quiet)
-	}
-	for i, o := range rep.Outcomes {
-		act := o.Action.String()
-		if o.Action.Kind == respond.KindNotify && o.Action.Target == "" {
-			act += " (no topic)"
-		}
-		fmt.Fprintf(b, "  %d. [%s] %s: %s\n", i+1, statusWord(o.Status), o.Action.Step, act)
-		fmt.Fprintf(b, "     why: %s\n", o.Action.Reason)
-		if o.Detail != "" {
-			fmt.Fprintf(b, "     note: %s\n", o.Detail)
-		}
-		if o.Error != "" {
-			fmt.Fprintf(b, "     error: %s\n", o.Error)
-		}
-	}
-}
-
-func statusWord(s respond.Status) string {
-	switch s {
-	case respond.StatusFailed:
-		return "FAILED"
-	case respond.StatusManual:
-		return "MANUAL"
-	}
-	return string(s)
-}
-
-func orDash(s string) string {
-	if s == "" {
-		return "-"
-	}
-	return s
-}
-
-func yesNo(v bool) string {
-	if v {
-		return "yes"
-	}
-	return "no"
+	notify.WriteView(b, notify.Document(rep), v)
 }
 
 // respondDoc is one event in `respond --output json` (schema

@@ -144,9 +144,10 @@ func TestTimelineStructure(t *testing.T) {
 		"done    contain: attach-user-policy mallory-timeline",
 		"done    contain: deactivate-access-key ",
 		"notify   the owner's subscriber receives the alert: ",
-		"\nALERT (as the topic's subscriber received it)\n  Subject:  ",
-		"\n  Who:      arn:aws:iam::123456789012:user/mallory-timeline (IAMUser)",
-		"\n  Done (mode enforce):\n    1. [done] restore: start-logging",
+		"\nALERT (as the topic's subscriber received it)\n  subject     CRITICAL StopLogging by mallory-timeline",
+		"\n  actor       mallory-timeline (IAMUser) arn:aws:iam::123456789012:user/mallory-timeline",
+		"\n  response    enforce\n    1. [done] restore: start-logging",
+		"\n  console     https://us-east-1.console.aws.amazon.com/cloudtrail/home",
 		"\nVERDICT: PASS: the response really happened (",
 		"  [ok  ] the trail logs again\n",
 	} {

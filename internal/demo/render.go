@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/trailguard/trailguard/internal/notify"
 )
 
 // WriteText prints a result as a readable timeline, the alert as the
@@ -26,35 +28,9 @@ func WriteText(w io.Writer, res Result) error {
 
 	p("")
 	if a := res.Alert; a != nil {
-		d := a.Document
 		p("ALERT (as the topic's subscriber received it)")
-		p("  Subject:  %s", a.Subject)
-		p("  Summary:  %s", d.Summary)
-		p("  Who:      %s (%s)%s", d.Actor.ARN, d.Actor.Type, keySuffix(d.Actor.AccessKeyID))
-		what := fmt.Sprintf("%s (%s) in %s, account %s, target %s", d.Event.Name, d.Event.Source, d.Event.Region, d.Event.Account, d.Target.ID)
-		if d.Event.ErrorCode != "" {
-			what += ", failed with " + d.Event.ErrorCode
-		}
-		p("  What:     %s", what)
-		p("  Done (mode %s):", d.Mode)
-		for i, x := range d.Actions {
-			line := fmt.Sprintf("    %d. [%s] %s: %s %s", i+1, x.Status, x.Step, x.Kind, x.Target)
-			if x.Detail != "" {
-				line += " (" + x.Detail + ")"
-			}
-			if x.Error != "" {
-				line += " error: " + x.Error
-			}
-			p("%s", strings.TrimRight(line, " "))
-		}
-		if len(d.ToDo) > 0 {
-			p("  To do:")
-			for _, t := range d.ToDo {
-				p("    - %s", t)
-			}
-		}
-		p("  Console:  %s", d.ConsoleURL)
-		p("  Raw event: %d bytes attached (event %s)", len(d.RawEvent), d.Event.ID)
+		p("  %-11s %s", "subject", a.Subject)
+		notify.WriteView(&b, a.Document, notify.View{Indent: "  ", Alert: true})
 	} else {
 		p("ALERT: none received")
 	}
@@ -81,13 +57,6 @@ func WriteText(w io.Writer, res Result) error {
 		return fmt.Errorf("write demo output: %w", err)
 	}
 	return nil
-}
-
-func keySuffix(key string) string {
-	if key == "" {
-		return ""
-	}
-	return ", access key " + key
 }
 
 // WriteJSON prints results as one JSON document: a list of results.

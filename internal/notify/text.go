@@ -75,18 +75,8 @@ func Text(r respond.Report) string {
 
 	line("")
 	line("WHAT TRAILGUARD DID (mode: %s)", r.Mode)
-	n := 0
-	for _, o := range r.Outcomes {
-		n++
-		line("  %d. [%s] %s: %s", n, statusWord(o.Status), o.Action.Step, o.Action)
-		line("     why: %s", o.Action.Reason)
-		if o.Detail != "" {
-			line("     note: %s", o.Detail)
-		}
-		if o.Error != "" {
-			line("     error: %s", o.Error)
-		}
-	}
+	n := len(r.Outcomes)
+	writeActions(&b, "  ", alertActions(r.Outcomes), true)
 	for _, act := range r.Plan.Actions {
 		if act.Step == respond.StepNotify {
 			n++
@@ -192,21 +182,26 @@ func yesNo(b bool) string {
 
 // Alert is the machine-readable alert (schema "trailguard.alert/v1").
 type Alert struct {
-	Schema       string              `json:"schema"`
-	Severity     string              `json:"severity"`
-	Tamper       bool                `json:"tamper"`
-	Summary      string              `json:"summary"`
-	Mode         string              `json:"mode"`
-	Event        AlertEvent          `json:"event"`
-	Actor        respond.Actor       `json:"actor"`
-	Target       respond.Target      `json:"target"`
-	Changes      []respond.Change    `json:"changes,omitempty"`
-	Exemptions   []respond.Exemption `json:"exemptions,omitempty"`
-	Actions      []AlertAction       `json:"actions"`
-	ToDo         []string            `json:"todo,omitempty"`
-	ConsoleURL   string              `json:"consoleUrl"`
-	AccountAlias string              `json:"accountAlias,omitempty"`
-	RawEvent     json.RawMessage     `json:"rawEvent,omitempty"`
+	Schema     string              `json:"schema"`
+	Severity   string              `json:"severity"`
+	Tamper     bool                `json:"tamper"`
+	Summary    string              `json:"summary"`
+	Mode       string              `json:"mode"`
+	Event      AlertEvent          `json:"event"`
+	Actor      respond.Actor       `json:"actor"`
+	Target     respond.Target      `json:"target"`
+	Changes    []respond.Change    `json:"changes,omitempty"`
+	Exemptions []respond.Exemption `json:"exemptions,omitempty"`
+	Actions    []AlertAction       `json:"actions"`
+	// Blinds says why the event matters (the catalog's words); empty for
+	// events outside the catalog.
+	Blinds string `json:"blinds,omitempty"`
+	// Baseline is true when the target trail has a configured baseline.
+	Baseline     bool            `json:"baseline,omitempty"`
+	ToDo         []string        `json:"todo,omitempty"`
+	ConsoleURL   string          `json:"consoleUrl"`
+	AccountAlias string          `json:"accountAlias,omitempty"`
+	RawEvent     json.RawMessage `json:"rawEvent,omitempty"`
 }
 
 // AlertEvent identifies the event.
@@ -245,15 +240,29 @@ func Document(r respond.Report) Alert {
 		Actor: c.Actor, Target: c.Target, Changes: c.Changes, Exemptions: c.Exemptions,
 		ToDo: todos(r), ConsoleURL: ConsoleURL(r), AccountAlias: r.AccountAlias,
 	}
-	for _, o := range r.Outcomes {
-		a := o.Action
-		d.Actions = append(d.Actions, AlertAction{Step: a.Step, Kind: a.Kind, Target: a.Target, Region: a.Region, Reason: a.Reason,
-			Status: o.Status, Detail: o.Detail, Error: o.Error, Ms: float64(o.Duration.Microseconds()) / 1000})
+	d.Actions = alertActions(r.Outcomes)
+	if c.Known {
+		d.Blinds = c.Entry.Blinds
+	}
+	d.Baseline = c.Target.Baseline != nil
+	if d.Event.Account == "" {
+		d.Event.Account = r.Event.Account
 	}
 	if raw := r.Event.Raw; len(raw) > 0 && len(raw) <= maxRaw && json.Valid(raw) {
 		d.RawEvent = raw
 	}
 	return d
+}
+
+// alertActions lists outcomes as the document does.
+func alertActions(outcomes []respond.Outcome) []AlertAction {
+	out := make([]AlertAction, 0, len(outcomes))
+	for _, o := range outcomes {
+		a := o.Action
+		out = append(out, AlertAction{Step: a.Step, Kind: a.Kind, Target: a.Target, Region: a.Region, Reason: a.Reason,
+			Status: o.Status, Detail: o.Detail, Error: o.Error, Ms: durationMs(o.Duration)})
+	}
+	return out
 }
 
 // ChatMessage is Amazon Q Developer in chat applications' custom
