@@ -107,11 +107,13 @@ func AccountAlias(api AliasAPI) func(context.Context) string {
 
 // NewEngine builds the engine from settings and clients.
 func NewEngine(s config.Settings, c Clients, opts ...respond.Option) *respond.Engine {
+	alerts := notify.SNS{Client: c.SNS, TopicARN: s.TopicARN}
 	opts = append([]respond.Option{
 		respond.WithAccountAlias(AccountAlias(c.IAM)),
-		respond.WithResources(respond.Resources{S3: c.S3, KMS: c.KMS, Logs: c.Logs, Events: c.Events}),
+		respond.WithResources(respond.Resources{Trails: c.CloudTrail, S3: c.S3, KMS: c.KMS, Logs: c.Logs, Events: c.Events}),
+		respond.WithDriftNotifier(alerts),
 	}, opts...)
-	return respond.New(s, c.CloudTrail, c.IAM, notify.SNS{Client: c.SNS, TopicARN: s.TopicARN}, opts...)
+	return respond.New(s, c.CloudTrail, c.IAM, alerts, opts...)
 }
 
 // NewHandler does the responder's whole initialisation, once: read and check

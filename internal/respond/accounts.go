@@ -95,7 +95,7 @@ func (e *Engine) forAccount(ctx context.Context, account string) (*Engine, error
 }
 
 func (e *Engine) derived(set Set, s config.Settings) *Engine {
-	sub := New(s, set.CloudTrail, set.IAM, e.notifier, WithClock(e.now), WithResources(set.Resources))
+	sub := New(s, set.CloudTrail, set.IAM, e.notifier, WithClock(e.now), WithResources(set.Resources), WithDriftNotifier(e.drift))
 	if set.Name != nil {
 		sub.alias = set.Name
 	}

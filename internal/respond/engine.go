@@ -80,6 +80,7 @@ type Engine struct {
 	cloudtrail CloudTrailAPI
 	iam        IAMAPI
 	notifier   Notifier
+	drift      DriftNotifier
 	res        Resources
 	now        func() time.Time
 	// seen holds the drifts of the previous reconciliation (see markNew).

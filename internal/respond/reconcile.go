@@ -28,6 +28,15 @@ import (
 // baseline and repairs the drift no event announced. Each drift is mapped to
 // the catalog entry whose undo repairs it, so reconciliation restores exactly
 // as the event path would.
+//
+// The event path's exemptions are about the caller (a failed call, the allow
+// list, the responder itself, a CloudFormation deployment). Reconciliation
+// sees state, not callers, so it honours none of them, on purpose: a drift
+// from the baseline is repaired and alerted whoever caused it. In particular
+// a CloudFormation deployment that changes a protected trail must change its
+// baseline (TRAILGUARD_TRAILS) in the same deployment, or the next run puts
+// the baseline back. Reconciliation never contains anyone: with no caller
+// there is no one to contain.
 
 // Drift is one difference between a protected resource and its baseline.
 type Drift struct {
@@ -71,9 +80,14 @@ func (r ReconcileReport) NewDrifts() []Drift {
 }
 
 // DriftNotifier delivers a reconciliation report. The SNS notifier is one.
+// It is wired explicitly (WithDriftNotifier): an engine without one reports
+// every new drift as an error instead of dropping its alert.
 type DriftNotifier interface {
 	NotifyDrift(ctx context.Context, r ReconcileReport) error
 }
+
+// WithDriftNotifier sets who receives reconciliation's drift alerts.
+func WithDriftNotifier(d DriftNotifier) Option { return func(e *Engine) { e.drift = d } }
 
 // TrailReader is the part of CloudTrail reconciliation reads.
 type TrailReader interface {
@@ -94,9 +108,9 @@ func (e *Engine) Reconcile(ctx context.Context) (ReconcileReport, error) {
 			rep.Errors = append(rep.Errors, describeErr(err))
 		}
 	}
-	reader, ok := e.cloudtrail.(TrailReader)
-	if !ok && len(e.settings.Trails) > 0 {
-		record(errors.New("reconcile: the CloudTrail client cannot read trails"))
+	reader := e.res.Trails
+	if reader == nil && len(e.settings.Trails) > 0 {
+		record(errors.New("reconcile: no CloudTrail client to read trails with (Resources.Trails)"))
 	}
 	for _, b := range e.settings.Trails {
 		if reader == nil {
@@ -140,12 +154,11 @@ func (e *Engine) Reconcile(ctx context.Context) (ReconcileReport, error) {
 	}
 	if len(rep.NewDrifts()) > 0 {
 		rep.Duration = e.now().Sub(rep.Started)
-		if dn, ok := e.notifier.(DriftNotifier); ok {
-			if err := dn.NotifyDrift(ctx, rep); err != nil {
-				errs = append(errs, fmt.Errorf("drift alert: %w", err))
-			} else {
-				rep.Alerted = true
-			}
+		switch err := e.notifyDrift(ctx, rep); {
+		case err != nil:
+			errs = append(errs, fmt.Errorf("drift alert: %w", err))
+		default:
+			rep.Alerted = true
 		}
 	}
 	rep.Duration = e.now().Sub(rep.Started)
@@ -153,6 +166,13 @@ func (e *Engine) Reconcile(ctx context.Context) (ReconcileReport, error) {
 		return rep, fmt.Errorf("reconcile: %w", errors.Join(errs...))
 	}
 	return rep, nil
+}
+
+func (e *Engine) notifyDrift(ctx context.Context, rep ReconcileReport) error {
+	if e.drift == nil {
+		return fmt.Errorf("no drift notifier wired: %d new drift(s) not alerted", len(rep.NewDrifts()))
+	}
+	return e.drift.NotifyDrift(ctx, rep)
 }
 
 // markNew flags the drifts not seen by the previous run, and forgets the

@@ -52,6 +52,8 @@ type EventsAPI interface {
 // own rules. A nil client makes the actions that need it fail with a clear
 // error (never a panic), and the other actions still run.
 type Resources struct {
+	// Trails reads trails for reconciliation (the CloudTrail client).
+	Trails TrailReader
 	S3     S3API
 	KMS    KMSAPI
 	Logs   LogsAPI
