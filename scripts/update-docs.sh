@@ -93,3 +93,18 @@ if n != 1:
 open("README.md", "w").write(new)
 PY
 echo "README.md: guardrails block regenerated"
+
+# The gap-forensics block: the follow-up alert of the emulator test that
+# plays stop, calls while blind, restore, report.
+go test ./internal/forensics -count=1 -run TestGapReportOnTheEmulator -gap-out "$bin/gap" >/dev/null
+python3 - "$bin/gap" <<'PY'
+import re, sys
+out = open(sys.argv[1]).read().rstrip("\n")
+block = "<!-- gap:begin -->\n```text\n" + out + "\n```\n<!-- gap:end -->"
+readme = open("README.md").read()
+new, n = re.subn(r"<!-- gap:begin -->.*?<!-- gap:end -->", lambda m: block, readme, flags=re.S)
+if n != 1:
+    sys.exit("README.md has no gap block")
+open("README.md", "w").write(new)
+PY
+echo "README.md: gap report block regenerated"

@@ -10,6 +10,7 @@ package awsx
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -27,6 +28,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/trailguard/trailguard/internal/config"
+	"github.com/trailguard/trailguard/internal/forensics"
 	"github.com/trailguard/trailguard/internal/notify"
 	"github.com/trailguard/trailguard/internal/respond"
 )
@@ -116,6 +118,17 @@ func NewEngine(s config.Settings, c Clients, opts ...respond.Option) *respond.En
 	return respond.New(s, c.CloudTrail, c.IAM, alerts, opts...)
 }
 
+// NewReporter builds the gap reporter: it keeps the blind windows the
+// engine's restores close in the protected trails' buckets, and reports on
+// them once Event History has caught up.
+func NewReporter(s config.Settings, c Clients) *forensics.Reporter {
+	var buckets []string
+	for _, t := range s.Trails {
+		buckets = append(buckets, t.S3BucketName)
+	}
+	return &forensics.Reporter{CloudTrail: c.CloudTrail, S3: c.S3, Notifier: notify.SNS{Client: c.SNS, TopicARN: s.TopicARN}, Buckets: buckets}
+}
+
 // NewHandler does the responder's whole initialisation, once: read and check
 // the settings, load the AWS configuration, build the clients, resolve the
 // responder's own role and assemble the engine. Any error means the function
@@ -135,13 +148,28 @@ func NewHandler(ctx context.Context, getenv func(string) string, log *slog.Logge
 	}
 	log.Info("responder ready", "mode", settings.Mode, "hub", settings.Org.Hub, "memberRole", settings.Org.MemberRoleName, "trails", len(settings.Trails), "rules", len(settings.Rules), "allow", len(settings.Allow), "self", settings.SelfRoleARN)
 	var opts []respond.Option
+	var gaps *forensics.Reporter
 	if settings.Org.Hub {
 		opts = append(opts, respond.WithClients(NewMemberClients(settings, cfg, clients.STS, clients.Orgs, clients)))
+	} else {
+		// Gap reports read and write the account's own trail buckets; the
+		// members' buckets (organization mode) would need the member
+		// clients, which the reporter does not use yet.
+		gaps = NewReporter(settings, clients)
+		gaps.Log = log
+		opts = append(opts, respond.WithGapRecorder(gaps))
 	}
 	engine := NewEngine(settings, clients, opts...)
 	return respond.Handler{Engine: engine, Log: log, Delivered: respond.NewDeliveries(1024), Reconcile: func(ctx context.Context) error {
 		rep, err := engine.Reconcile(ctx)
 		respond.LogReconcile(ctx, log, rep, err)
-		return err
+		if gaps == nil {
+			return err
+		}
+		// Gap reports are due a while after their restore: each run sends
+		// the ones whose time has come.
+		reports, gerr := gaps.Run(ctx)
+		forensics.LogReports(ctx, log, reports, gerr)
+		return errors.Join(err, gerr)
 	}}, nil
 }

@@ -77,6 +77,8 @@ func (d *cloudTrailDouble) serve(w http.ResponseWriter, r *http.Request) bool {
 		handler = d.decorateTrails
 	case "CreateTrail", "DeleteTrail":
 		handler = d.resetExtras
+	case "LookupEvents":
+		handler = d.lookupEvents // lookupevents.go
 	case "CreateEventDataStore", "GetEventDataStore", "ListEventDataStores", "UpdateEventDataStore",
 		"DeleteEventDataStore", "RestoreEventDataStore", "StopEventDataStoreIngestion", "StartEventDataStoreIngestion":
 		handler = d.eventDataStoreOp(op)

@@ -46,10 +46,11 @@ type Server struct {
 	backend *url.URL
 	client  *http.Client // for the double's own calls to kumo
 
-	trails *cloudTrailDouble
-	iam    *iamDouble
-	faults *faults
-	polls  *pollTracker
+	trails  *cloudTrailDouble
+	history history // lookupevents.go
+	iam     *iamDouble
+	faults  *faults
+	polls   *pollTracker
 
 	mu        sync.Mutex
 	functions []*Function

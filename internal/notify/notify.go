@@ -322,6 +322,9 @@ func DriftText(r respond.ReconcileReport) string {
 			fmt.Fprintf(&b, "     error: %s\n", o.Error)
 		}
 	}
+	for i := range r.Gaps {
+		fmt.Fprintf(&b, "  Gap report: %s\n", gapLine(&r.Gaps[i]))
+	}
 	if len(r.Errors) > 0 {
 		b.WriteString("\nNOT CHECKED (read errors)\n")
 		for _, e := range r.Errors {

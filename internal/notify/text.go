@@ -86,6 +86,9 @@ func Text(r respond.Report) string {
 	if n == 0 {
 		line("  nothing")
 	}
+	if r.Gap != nil {
+		line("  Gap report: %s", gapLine(r.Gap))
+	}
 
 	todo := todos(r)
 	line("")
@@ -202,6 +205,8 @@ type Alert struct {
 	ConsoleURL   string          `json:"consoleUrl"`
 	AccountAlias string          `json:"accountAlias,omitempty"`
 	RawEvent     json.RawMessage `json:"rawEvent,omitempty"`
+	// GapReport announces the report on the window the trail was blind.
+	GapReport *respond.GapNotice `json:"gapReport,omitempty"`
 }
 
 // AlertEvent identifies the event.
@@ -238,7 +243,7 @@ func Document(r respond.Report) Alert {
 		Event: AlertEvent{ID: rec.EventID, Name: rec.EventName, Source: rec.EventSource, Region: rec.AWSRegion,
 			Account: rec.RecipientAccountID, Time: rec.EventTime, ErrorCode: rec.ErrorCode},
 		Actor: c.Actor, Target: c.Target, Changes: c.Changes, Exemptions: c.Exemptions,
-		ToDo: todos(r), ConsoleURL: ConsoleURL(r), AccountAlias: r.AccountAlias,
+		ToDo: todos(r), ConsoleURL: ConsoleURL(r), AccountAlias: r.AccountAlias, GapReport: r.Gap,
 	}
 	d.Actions = alertActions(r.Outcomes)
 	if c.Known {

@@ -52,9 +52,11 @@ type Report struct {
 	AccountAlias string `json:"accountAlias,omitempty"`
 	// OutOfScope is true when the event's account is skipped by the settings
 	// (organization mode): nothing was done and no alert sent.
-	OutOfScope bool          `json:"outOfScope,omitempty"`
-	Started    time.Time     `json:"started"`
-	Duration   time.Duration `json:"durationNs"`
+	OutOfScope bool `json:"outOfScope,omitempty"`
+	// Gap announces the report on the blind window the restore closed.
+	Gap      *GapNotice    `json:"gap,omitempty"`
+	Started  time.Time     `json:"started"`
+	Duration time.Duration `json:"durationNs"`
 }
 
 // Failed returns the outcomes that failed.
@@ -91,6 +93,7 @@ type Engine struct {
 	// blocked, when set, fails every action with its reason.
 	accounts *accountEngines
 	blocked  error
+	gaps     GapRecorder // gap.go
 }
 
 // Option configures an Engine.
@@ -180,6 +183,7 @@ func (e *Engine) execute(ctx context.Context, rep *Report) []Outcome {
 	}
 	wg.Wait()
 	outcomes := append(restored, contained...)
+	rep.Gap = e.recordGap(ctx, rep, restored)
 
 	// The alert goes last so that it can tell what every action achieved.
 	if len(notify) > 0 {

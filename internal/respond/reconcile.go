@@ -66,6 +66,8 @@ type ReconcileReport struct {
 	Errors []string `json:"errors,omitempty"`
 	// Alerted is true when a drift alert was sent.
 	Alerted bool `json:"alerted"`
+	// Gaps announce the reports on the blind windows the repairs closed.
+	Gaps []GapNotice `json:"gaps,omitempty"`
 }
 
 // NewDrifts returns the drifts seen for the first time.
@@ -152,6 +154,7 @@ func (e *Engine) Reconcile(ctx context.Context) (ReconcileReport, error) {
 			}
 		}
 	}
+	e.recordDriftGaps(ctx, &rep) // gap.go
 	if len(rep.NewDrifts()) > 0 {
 		rep.Duration = e.now().Sub(rep.Started)
 		switch err := e.notifyDrift(ctx, rep); {
