@@ -3,11 +3,13 @@ package awsx_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 
@@ -190,5 +192,50 @@ func TestLifecycleRepairKeepsUnrelatedRules(t *testing.T) {
 		if d.Field == "lifecycle" {
 			t.Errorf("lifecycle drift after the repair: %+v", d)
 		}
+	}
+}
+
+// The key policy cases, through reconciliation on the emulator (kumo KMS):
+// the policy is put on the trail's key and read back by Reconcile.
+func TestJudgmentCasesReconcileKeyPolicy(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	key, err := w.clients.KMS.CreateKey(ctx, &kms.CreateKeyInput{Description: aws.String("trail key " + w.trailName)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyARN := aws.ToString(key.KeyMetadata.Arn)
+	// The trail's account, which the encryption context names (kumo keeps
+	// keys in an account of their own).
+	a, _ := trail.ParseARN(w.trailARN)
+	env := map[string]string{config.EnvMode: "dry-run", config.EnvTrails: fmt.Sprintf(
+		`[{"name":%q,"s3BucketName":%q,"kmsKeyId":%q,"homeRegion":"us-east-1"}]`, w.trailName, w.bucket, keyARN)}
+	e := awsx.NewEngine(w.settings(t, env), w.clients)
+	for _, tc := range jt.KeyCases {
+		t.Run(tc.Name, func(t *testing.T) {
+			doc := strings.NewReplacer(jt.KeyARN, keyARN, jt.TrailARN, w.trailARN, jt.Account, a.Account).Replace(tc.Policy)
+			if _, err := w.clients.KMS.PutKeyPolicy(ctx, &kms.PutKeyPolicyInput{KeyId: aws.String(keyARN), PolicyName: aws.String("default"), Policy: aws.String(doc)}); err != nil {
+				t.Skipf("the emulator does not store this key policy: %v", err)
+			}
+			rep, err := e.Reconcile(ctx)
+			if err != nil {
+				t.Fatalf("reconcile: %v", err)
+			}
+			got := judgment.OK
+			for _, d := range rep.Drifts {
+				if d.Field == "keyPolicy" {
+					got = judgment.Harmful
+					if strings.HasPrefix(d.Got, "cannot tell") {
+						got = judgment.CannotTell
+					}
+					if len(d.Actions) != 1 || d.Actions[0].Kind != respond.KindManual {
+						t.Errorf("a key policy drift is repaired: %+v", d.Actions)
+					}
+				}
+			}
+			if got != tc.Want {
+				t.Errorf("verdict %v, want %v: %+v", got, tc.Want, rep.Drifts)
+			}
+		})
 	}
 }

@@ -129,7 +129,7 @@ func (e *Engine) Reconcile(ctx context.Context) (ReconcileReport, error) {
 			record(err)
 		}
 		if b.KmsKeyID != nil && *b.KmsKeyID != "" && e.res.KMS != nil {
-			ds, err := e.keyDrift(ctx, b)
+			ds, err := e.keyDrift(ctx, b, arn)
 			rep.Checked = append(rep.Checked, "key "+keyID(*b.KmsKeyID))
 			rep.Drifts = append(rep.Drifts, ds...)
 			record(err)
@@ -395,18 +395,25 @@ func judgedDrift(res, field, want string, j judgment.Judgment, repair func() []A
 	return d, true
 }
 
-func (e *Engine) keyDrift(ctx context.Context, b trail.Config) ([]Drift, error) {
+// keyDrift checks a trail's key: enabled, not pending deletion, and its
+// policy still lets CloudTrail encrypt (judged as the event path judges a
+// PutKeyPolicy; a key policy is never rewritten automatically, so a harmful
+// one is a step for a person).
+func (e *Engine) keyDrift(ctx context.Context, b trail.Config, observedARN string) ([]Drift, error) {
 	id := *b.KmsKeyID
 	res := "key " + keyID(id)
 	region := b.HomeRegion
 	if a, ok := trail.ParseARN(id); ok && a.Region != "" {
 		region = a.Region
 	}
-	out, err := e.res.KMS.DescribeKey(ctx, &kms.DescribeKeyInput{KeyId: aws.String(id)}, func(o *kms.Options) { setRegion(&o.Region, region) })
+	inKeyRegion := func(o *kms.Options) { setRegion(&o.Region, region) }
+	out, err := e.res.KMS.DescribeKey(ctx, &kms.DescribeKeyInput{KeyId: aws.String(id)}, inKeyRegion)
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", res, err)
 	}
-	t := Target{Kind: catalog.Key, ID: id, Region: region, Protected: true}
+	// The trails' account (a key may live in another account).
+	acct := accountOf(observedARN, b.Name, e.settings.SelfRoleARN, e.settings.TopicARN, aws.ToString(out.KeyMetadata.Arn))
+	t := Target{Kind: catalog.Key, ID: id, Region: region, Protected: true, Account: acct}
 	switch out.KeyMetadata.KeyState {
 	case kmstypes.KeyStateDisabled:
 		return []Drift{{Resource: res, Field: "state", Want: "Enabled", Got: "Disabled",
@@ -414,6 +421,29 @@ func (e *Engine) keyDrift(ctx context.Context, b trail.Config) ([]Drift, error) 
 	case kmstypes.KeyStatePendingDeletion:
 		return []Drift{{Resource: res, Field: "state", Want: "Enabled", Got: "PendingDeletion",
 			Actions: e.asIf("kms.amazonaws.com", "ScheduleKeyDeletion", t, nil, trail.Config{})}}, nil
+	}
+	pol, err := e.res.KMS.GetKeyPolicy(ctx, &kms.GetKeyPolicyInput{KeyId: aws.String(id), PolicyName: aws.String("default")}, inKeyRegion)
+	if err != nil {
+		return nil, fmt.Errorf("read the policy of %s: %w", res, err)
+	}
+	for _, x := range e.settings.Trails {
+		if x.KmsKeyID == nil || keyID(*x.KmsKeyID) != keyID(id) {
+			continue
+		}
+		arn := trailARN(x, trail.Record{AWSRegion: firstNonEmpty(x.HomeRegion, region), RecipientAccountID: acct})
+		if x.Name == b.Name && observedARN != "" {
+			arn = observedARN
+		}
+		t.Trails = append(t.Trails, arn)
+	}
+	enc := t.encryption()
+	enc.Key = firstNonEmpty(aws.ToString(out.KeyMetadata.Arn), id)
+	enc.Bucket = b.S3BucketName
+	j := judgment.KeyPolicy([]byte(aws.ToString(pol.Policy)), enc)
+	if d, ok := judgedDrift(res, "keyPolicy", "lets cloudtrail.amazonaws.com kms:GenerateDataKey*", j, func() []Action {
+		return e.asIf("kms.amazonaws.com", "PutKeyPolicy", t, nil, trail.Config{})
+	}); ok {
+		return []Drift{d}, nil
 	}
 	return nil, nil
 }
