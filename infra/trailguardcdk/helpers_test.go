@@ -393,7 +393,7 @@ func newStatements(bucketArn string, rules []string, keyArn string) []statement 
 	}
 	if keyArn != "" {
 		out = append(out, statement{Sid: "RecoverTrailKey", Effect: "Allow", Actions: []string{
-			"kms:CancelKeyDeletion", "kms:DescribeKey", "kms:EnableKey",
+			"kms:CancelKeyDeletion", "kms:DescribeKey", "kms:EnableKey", "kms:GetKeyPolicy",
 		}, Resources: []string{keyArn}})
 	}
 	return out

@@ -98,10 +98,11 @@ func responderStatements(in permissionInputs) []awsiam.PolicyStatement {
 	}, arn("arn:", partition, ":s3:::", *in.trailBucket)))
 	if in.trailKeyArn != nil {
 		// DisableKey / ScheduleKeyDeletion on the trail's key stop delivery:
-		// read its state, cancel the deletion, enable it. Nothing that could
-		// change the key policy or use the key.
+		// read its state, cancel the deletion, enable it; reconciliation
+		// reads its policy to judge whether CloudTrail may still encrypt.
+		// Nothing that could change the key policy or use the key.
 		out = append(out, allow("RecoverTrailKey", []string{
-			"kms:CancelKeyDeletion", "kms:DescribeKey", "kms:EnableKey",
+			"kms:CancelKeyDeletion", "kms:DescribeKey", "kms:EnableKey", "kms:GetKeyPolicy",
 		}, in.trailKeyArn))
 	}
 	if in.trailLogGroupArn != nil {
