@@ -6,18 +6,21 @@ import (
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
+
+	"github.com/trailguard/trailguard/internal/config"
 )
 
-// Modes of the responder (TRAILGUARD_MODE).
+// Modes of the responder (TRAILGUARD_MODE), as the settings contract
+// (internal/config) names them.
 const (
 	// ModeEnforce restores, contains and notifies.
-	ModeEnforce = "enforce"
+	ModeEnforce = string(config.Enforce)
 	// ModeDryRun plans, logs and notifies only.
-	ModeDryRun = "dry-run"
+	ModeDryRun = string(config.DryRun)
 )
 
 // DefaultQuarantinePolicyArn is the managed policy attached to offending IAM users.
-const DefaultQuarantinePolicyArn = "arn:aws:iam::aws:policy/AWSDenyAll"
+const DefaultQuarantinePolicyArn = config.DefaultQuarantinePolicyARN
 
 // DefaultTrailName names the trail Protection creates when no existing trail
 // is given.
@@ -30,7 +33,7 @@ const DefaultReservedConcurrency = 5
 // DefaultMinRetentionDays is the shortest expiry a lifecycle rule on the
 // trail bucket may set before the responder treats it as tampering (one
 // year, what CIS and most audit frameworks ask of CloudTrail logs).
-const DefaultMinRetentionDays = 365
+const DefaultMinRetentionDays = config.DefaultMinRetentionDays
 
 // ProtectionProps configures Protection. The zero value is a working
 // configuration: a new trail, enforce mode, AWSDenyAll as quarantine, SSE-S3

@@ -24,6 +24,7 @@ import (
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
 	"github.com/trailguard/trailguard/internal/catalog"
+	"github.com/trailguard/trailguard/internal/config"
 	"github.com/trailguard/trailguard/internal/trail"
 )
 
@@ -260,14 +261,14 @@ func NewProtection(scope constructs.Construct, id *string, props *ProtectionProp
 		MaxEventAge:                  awscdk.Duration_Hours(jsii.Number(asyncMaxEventAgeHrs)),
 		RetryAttempts:                jsii.Number(asyncRetryAttempts),
 		Environment: &map[string]*string{
-			"TRAILGUARD_TOPIC_ARN":             p.topic.TopicArn(),
-			"TRAILGUARD_MODE":                  jsii.String(str(props.Mode, ModeEnforce)),
-			"TRAILGUARD_QUARANTINE_POLICY_ARN": jsii.String(str(props.QuarantinePolicyArn, DefaultQuarantinePolicyArn)),
-			"TRAILGUARD_ALLOW":                 jsii.String(allow),
-			"TRAILGUARD_SELF_ROLE_ARN":         p.role.RoleArn(),
-			"TRAILGUARD_TRAILS":                jsii.String(string(trails)),
-			"TRAILGUARD_RULES":                 jsii.String(strings.Join(p.ruleNames, ",")),
-			"TRAILGUARD_MIN_RETENTION_DAYS":    jsii.String(fmt.Sprint(minRetention)),
+			config.EnvTopicARN:            p.topic.TopicArn(),
+			config.EnvMode:                jsii.String(str(props.Mode, ModeEnforce)),
+			config.EnvQuarantinePolicyARN: jsii.String(str(props.QuarantinePolicyArn, DefaultQuarantinePolicyArn)),
+			config.EnvAllow:               jsii.String(allow),
+			config.EnvSelfRoleARN:         p.role.RoleArn(),
+			config.EnvTrails:              jsii.String(string(trails)),
+			config.EnvRules:               jsii.String(strings.Join(p.ruleNames, ",")),
+			config.EnvMinRetentionDays:    jsii.String(fmt.Sprint(minRetention)),
 		},
 	})
 	// The function must not run before its permissions exist.

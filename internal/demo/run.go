@@ -18,6 +18,7 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/trailguard/trailguard/internal/catalog"
+	"github.com/trailguard/trailguard/internal/config"
 	"github.com/trailguard/trailguard/internal/emulator"
 	"github.com/trailguard/trailguard/internal/respond"
 	"github.com/trailguard/trailguard/internal/samples"
@@ -205,11 +206,11 @@ func (r *run) settings(selfRoleARN string) ([]string, error) {
 	}
 	return []string{
 		"AWS_LAMBDA_LOG_FORMAT=JSON",
-		"TRAILGUARD_TOPIC_ARN=" + r.topicARN,
-		"TRAILGUARD_MODE=enforce",
-		"TRAILGUARD_QUARANTINE_POLICY_ARN=" + r.policyARN,
-		"TRAILGUARD_SELF_ROLE_ARN=" + selfRoleARN,
-		"TRAILGUARD_TRAILS=" + string(trails),
+		config.EnvTopicARN + "=" + r.topicARN,
+		config.EnvMode + "=" + string(config.Enforce),
+		config.EnvQuarantinePolicyARN + "=" + r.policyARN,
+		config.EnvSelfRoleARN + "=" + selfRoleARN,
+		config.EnvTrails + "=" + string(trails),
 	}, nil
 }
 

@@ -20,6 +20,7 @@ import (
 	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
 
 	"github.com/trailguard/trailguard/internal/catalog"
+	"github.com/trailguard/trailguard/internal/config"
 	"github.com/trailguard/trailguard/internal/samples"
 	"github.com/trailguard/trailguard/internal/trail"
 )
@@ -93,13 +94,13 @@ func (w *ResponderWorld) Settings(selfRoleARN string) map[string]string {
 	}})
 
 	m := map[string]string{
-		"TRAILGUARD_TOPIC_ARN":             w.TopicARN,
-		"TRAILGUARD_MODE":                  "enforce",
-		"TRAILGUARD_QUARANTINE_POLICY_ARN": w.PolicyARN,
-		"TRAILGUARD_TRAILS":                string(trails),
+		config.EnvTopicARN:            w.TopicARN,
+		config.EnvMode:                string(config.Enforce),
+		config.EnvQuarantinePolicyARN: w.PolicyARN,
+		config.EnvTrails:              string(trails),
 	}
 	if selfRoleARN != "" {
-		m["TRAILGUARD_SELF_ROLE_ARN"] = selfRoleARN
+		m[config.EnvSelfRoleARN] = selfRoleARN
 	}
 
 	return m
