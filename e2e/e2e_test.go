@@ -57,20 +57,21 @@ func checkSubject(t *testing.T, subject string, want ...string) {
 	}
 }
 
-// checkActions asserts each planned action's kind and status, in order.
-func checkActions(t *testing.T, a notify.Alert, want map[respond.Kind]respond.Status) {
+// kindStatus is one action of an alert: its kind and how it ended.
+type kindStatus struct {
+	Kind   respond.Kind
+	Status respond.Status
+}
+
+// checkActions asserts the alert's actions, kind and status, in order.
+func checkActions(t *testing.T, a notify.Alert, want ...kindStatus) {
 	t.Helper()
-	got := map[respond.Kind]respond.Status{}
+	var got []kindStatus
 	for _, x := range a.Actions {
-		got[x.Kind] = x.Status
+		got = append(got, kindStatus{x.Kind, x.Status})
 	}
-	for k, s := range want {
-		if got[k] != s {
-			t.Errorf("action %s: status %q, want %q (actions: %+v)", k, got[k], s, a.Actions)
-		}
-	}
-	if len(got) != len(want) {
-		t.Errorf("actions = %+v, want exactly %v", a.Actions, want)
+	if !slices.Equal(got, want) {
+		t.Errorf("actions = %v, want in this order %v (alert actions: %+v)", got, want, a.Actions)
 	}
 }
 
@@ -113,11 +114,10 @@ func TestStopLoggingByIAMUser(t *testing.T) {
 	if a.Event.Name != "StopLogging" || a.Event.ID != id || !a.Tamper {
 		t.Errorf("alert event = %+v, tamper %v", a.Event, a.Tamper)
 	}
-	checkActions(t, a, map[respond.Kind]respond.Status{
-		respond.KindStartLogging:        respond.StatusDone,
-		respond.KindAttachUserPolicy:    respond.StatusDone,
-		respond.KindDeactivateAccessKey: respond.StatusDone,
-	})
+	checkActions(t, a,
+		kindStatus{respond.KindStartLogging, respond.StatusDone},
+		kindStatus{respond.KindAttachUserPolicy, respond.StatusDone},
+		kindStatus{respond.KindDeactivateAccessKey, respond.StatusDone})
 	if !strings.Contains(string(a.RawEvent), id) || !strings.Contains(a.Summary, "mallory") {
 		t.Errorf("alert lacks the raw event or a summary: summary %q, raw %s", a.Summary, a.RawEvent)
 	}
@@ -200,10 +200,9 @@ func TestAssumedRoleSessionsRevoked(t *testing.T) {
 
 	r := w.alert()
 	checkSubject(t, r.Subject, "StopLogging", w.Role)
-	checkActions(t, r.Alert, map[respond.Kind]respond.Status{
-		respond.KindStartLogging:       respond.StatusDone,
-		respond.KindRevokeRoleSessions: respond.StatusDone,
-	})
+	checkActions(t, r.Alert,
+		kindStatus{respond.KindStartLogging, respond.StatusDone},
+		kindStatus{respond.KindRevokeRoleSessions, respond.StatusDone})
 }
 
 func TestDeletedTrailRecreatedFromBaseline(t *testing.T) {

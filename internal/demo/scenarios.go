@@ -148,7 +148,7 @@ func describe(n Names, s State, keyID string) []string {
 	if !s.TrailExists {
 		tr += "DOES NOT EXIST"
 	} else {
-		tr += "logging " + yesNo(s.Logging) + ", management events " + yesNo(s.ManagementEvents)
+		tr += "logging " + onOff(s.Logging) + ", management events " + onOff(s.ManagementEvents)
 	}
 	pols := "none"
 	if len(s.UserPolicies) > 0 {
@@ -165,7 +165,7 @@ func describe(n Names, s State, keyID string) []string {
 	}
 }
 
-func yesNo(b bool) string {
+func onOff(b bool) string {
 	if b {
 		return "ON"
 	}

@@ -95,7 +95,7 @@ func TestSubjectRulesHoldForEverySample(t *testing.T) {
 
 func hasEnforcing(r respond.Report) bool {
 	for _, o := range r.Outcomes {
-		if o.Action.Enforcing() {
+		if o.Action.Step != respond.StepNotify && o.Action.Kind != respond.KindManual {
 			return true
 		}
 	}

@@ -128,7 +128,7 @@ func checkBucket(ctx context.Context, api S3API, b *bucketTarget, minDays int) [
 	} else {
 		f.Status = pf(ver.Status == s3types.BucketVersioningStatusEnabled)
 		if f.Status == Fail {
-			f.Detail = "versioning status: " + orNone(string(ver.Status))
+			f.Detail = "versioning status: " + orNeverEnabled(string(ver.Status))
 		}
 	}
 	out = append(out, f)
@@ -167,7 +167,7 @@ func checkBucket(ctx context.Context, api S3API, b *bucketTarget, minDays int) [
 	return out
 }
 
-func orNone(s string) string {
+func orNeverEnabled(s string) string {
 	if s == "" {
 		return "never enabled"
 	}

@@ -96,7 +96,7 @@ func trailChanges(now trail.Config, base *trail.Config) []Change {
 		switch {
 		case got == nil:
 		case want != nil && *got != *want:
-			cs = append(cs, Change{Field: field, Now: orNone(*got), Want: *want, Fixable: true})
+			cs = append(cs, Change{Field: field, Now: orRemoved(*got), Want: *want, Fixable: true})
 		case want == nil && *got == "":
 			cs = append(cs, Change{Field: field, Now: "(removed)", Want: "(the previous value; no baseline)", Fixable: false})
 		case want == nil:
@@ -117,7 +117,7 @@ func nonEmpty(s string) *string {
 	return &s
 }
 
-func orNone(s string) string {
+func orRemoved(s string) string {
 	if s == "" {
 		return "(removed)"
 	}

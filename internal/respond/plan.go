@@ -78,12 +78,6 @@ type Action struct {
 	KeyPrefixes []string `json:"keyPrefixes,omitempty"`
 }
 
-// Enforcing reports whether the action changes AWS state (and is therefore
-// skipped in dry-run mode).
-func (a Action) Enforcing() bool {
-	return a.Step != StepNotify && a.Kind != KindManual
-}
-
 // String renders the action on one line for logs and alerts.
 func (a Action) String() string {
 	s := string(a.Kind)
@@ -104,16 +98,6 @@ type Plan struct {
 	// Quiet is true for events that need no alert: informational calls made
 	// by the responder itself (its own restores), so it never alerts twice.
 	Quiet bool `json:"quiet"`
-}
-
-// Enforcing reports whether any action would change AWS state.
-func (p Plan) Enforcing() bool {
-	for _, a := range p.Actions {
-		if a.Enforcing() {
-			return true
-		}
-	}
-	return false
 }
 
 // NewPlan computes what to do about a classified event. It is a pure function
