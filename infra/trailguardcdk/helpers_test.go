@@ -387,6 +387,11 @@ func newStatements(bucketArn string, rules []string, keyArn string) []statement 
 			"s3:CreateBucket", "s3:GetBucketPolicy", "s3:GetLifecycleConfiguration", "s3:PutBucketPolicy",
 			"s3:PutBucketPublicAccessBlock", "s3:PutBucketVersioning", "s3:PutLifecycleConfiguration",
 		}, Resources: []string{bucketArn}},
+		{Sid: "ReadEventHistory", Effect: "Allow", Actions: []string{"cloudtrail:LookupEvents"}, Resources: []string{"*"}},
+		{Sid: "KeepGapReports", Effect: "Allow", Actions: []string{"s3:DeleteObject", "s3:GetObject", "s3:PutObject"},
+			Resources: []string{bucketArn + "/trailguard/*"}},
+		{Sid: "ListGapReports", Effect: "Allow", Actions: []string{"s3:ListBucket"}, Resources: []string{bucketArn},
+			Condition: map[string]map[string]string{"StringLike": {"s3:prefix": "trailguard/*"}}},
 		{Sid: "ReEnableOwnRules", Effect: "Allow", Actions: []string{
 			"events:DescribeRule", "events:EnableRule", "events:ListTargetsByRule",
 		}, Resources: arns},

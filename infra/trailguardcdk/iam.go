@@ -96,6 +96,18 @@ func responderStatements(in permissionInputs) []awsiam.PolicyStatement {
 		"s3:CreateBucket", "s3:GetBucketPolicy", "s3:GetLifecycleConfiguration", "s3:PutBucketPolicy",
 		"s3:PutBucketPublicAccessBlock", "s3:PutBucketVersioning", "s3:PutLifecycleConfiguration",
 	}, arn("arn:", partition, ":s3:::", *in.trailBucket)))
+	// Gap forensics (internal/forensics): read the blind window's events
+	// from Event History (cloudtrail:LookupEvents supports no resource-level
+	// permissions: IAM authorises it only on *; read-only), and keep the
+	// window and its report beside the logs, under the bucket's trailguard/
+	// prefix only (the bucket is versioned: a deleted window stays a version).
+	out = append(out,
+		allow("ReadEventHistory", []string{"cloudtrail:LookupEvents"}, jsii.String("*")),
+		allow("KeepGapReports", []string{"s3:DeleteObject", "s3:GetObject", "s3:PutObject"},
+			arn("arn:", partition, ":s3:::", *in.trailBucket, "/trailguard/*")),
+		withCondition(allow("ListGapReports", []string{"s3:ListBucket"}, arn("arn:", partition, ":s3:::", *in.trailBucket)),
+			"StringLike", "s3:prefix", jsii.String("trailguard/*")),
+	)
 	if in.trailKeyArn != nil {
 		// DisableKey / ScheduleKeyDeletion on the trail's key stop delivery:
 		// read its state, cancel the deletion, enable it; reconciliation
@@ -179,6 +191,9 @@ func responderPolicySuppressions(in permissionInputs) *[]*cdknag.NagPackSuppress
 			"policies (logs:CreateLogGroup is allowed on that one group only)."
 		appliesTo = append(appliesTo, "Resource::"+logGroupArn(*in.trailLogGroupArn))
 	}
+	reason += " cloudtrail:LookupEvents (gap reports) is read-only and IAM authorises it only on *. The trail bucket's " +
+		"trailguard/* objects are the gap windows and reports trailguard itself writes, named at run time."
+	appliesTo = append(appliesTo, &cdknag.RegexAppliesTo{Regex: jsii.String(`/^Resource::arn:<AWS::Partition>:s3:::[^/]+\/trailguard\/\*$/`)})
 	return &[]*cdknag.NagPackSuppression{{
 		Id:        jsii.String("AwsSolutions-IAM5"),
 		Reason:    jsii.String(reason),

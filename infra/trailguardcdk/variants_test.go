@@ -179,7 +179,7 @@ func TestKmsEncryptsTrailTopicQueuesAndBucket(t *testing.T) {
 		t.Errorf("key grants to the responder %v, want %v", grants, want)
 	}
 	// And issue 5's grants, the key's recovery among them.
-	mine := map[string]bool{"RestoreTrailBucket": true, "ReEnableOwnRules": true, "RecoverTrailKey": true}
+	mine := map[string]bool{"RestoreTrailBucket": true, "ReEnableOwnRules": true, "RecoverTrailKey": true, "ReadEventHistory": true, "KeepGapReports": true, "ListGapReports": true}
 	var got5 []statement
 	for _, st := range got {
 		if mine[st.Sid] {

@@ -185,7 +185,7 @@ func (e *Engine) recordDriftGaps(ctx context.Context, rep *ReconcileReport) {
 			Bucket: b.S3BucketName, Cause: "reconcile: " + d.Field + " " + d.Got,
 			From: now.Add(-GapLookback), To: now,
 		}
-		if r, ok := e.cloudtrail.(TrailReader); ok && d.Field == "logging" {
+		if r := e.res.Trails; r != nil && d.Field == "logging" {
 			if st, err := r.GetTrailStatus(ctx, &cloudtrail.GetTrailStatusInput{Name: aws.String(b.Name)}, inRegion(region)); err == nil && st.StopLoggingTime != nil && st.StopLoggingTime.Before(now) {
 				g.From, g.FromExact = *st.StopLoggingTime, true
 			}
