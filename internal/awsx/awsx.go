@@ -24,6 +24,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/organizations"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/securityhub"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
@@ -45,6 +46,8 @@ type Clients struct {
 	Events     *eventbridge.Client
 	// Orgs names accounts and their OUs in organization mode.
 	Orgs *organizations.Client
+	// SecurityHub imports findings when the settings opt in.
+	SecurityHub *securityhub.Client
 }
 
 // NewClients builds every client once from cfg. Building a client makes no
@@ -57,11 +60,12 @@ func NewClients(cfg aws.Config) Clients {
 		STS:        sts.NewFromConfig(cfg),
 		// Path-style addressing works with every endpoint, including
 		// AWS_ENDPOINT_URL pointing at a local emulator.
-		S3:     s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = cfg.BaseEndpoint != nil }),
-		KMS:    kms.NewFromConfig(cfg),
-		Logs:   cloudwatchlogs.NewFromConfig(cfg),
-		Events: eventbridge.NewFromConfig(cfg),
-		Orgs:   organizations.NewFromConfig(cfg),
+		S3:          s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = cfg.BaseEndpoint != nil }),
+		KMS:         kms.NewFromConfig(cfg),
+		Logs:        cloudwatchlogs.NewFromConfig(cfg),
+		Events:      eventbridge.NewFromConfig(cfg),
+		Orgs:        organizations.NewFromConfig(cfg),
+		SecurityHub: securityhub.NewFromConfig(cfg),
 	}
 }
 
@@ -109,7 +113,11 @@ func AccountAlias(api AliasAPI) func(context.Context) string {
 
 // NewEngine builds the engine from settings and clients.
 func NewEngine(s config.Settings, c Clients, opts ...respond.Option) *respond.Engine {
-	alerts := notify.SNS{Client: c.SNS, TopicARN: s.TopicARN}
+	return newEngine(s, c, slog.Default(), nil, opts...)
+}
+
+func newEngine(s config.Settings, c Clients, log *slog.Logger, members *MemberClients, opts ...respond.Option) *respond.Engine {
+	alerts := Notifier(s, c, log, members)
 	opts = append([]respond.Option{
 		respond.WithAccountAlias(AccountAlias(c.IAM)),
 		respond.WithResources(respond.Resources{Trails: c.CloudTrail, S3: c.S3, KMS: c.KMS, Logs: c.Logs, Events: c.Events}),
@@ -146,11 +154,13 @@ func NewHandler(ctx context.Context, getenv func(string) string, log *slog.Logge
 	if settings, err = ResolveSelf(ctx, settings, clients.STS); err != nil {
 		return respond.Handler{}, err
 	}
-	log.Info("responder ready", "mode", settings.Mode, "hub", settings.Org.Hub, "memberRole", settings.Org.MemberRoleName, "trails", len(settings.Trails), "rules", len(settings.Rules), "allow", len(settings.Allow), "self", settings.SelfRoleARN)
+	log.Info("responder ready", "mode", settings.Mode, "hub", settings.Org.Hub, "memberRole", settings.Org.MemberRoleName, "trails", len(settings.Trails), "rules", len(settings.Rules), "allow", len(settings.Allow), "self", settings.SelfRoleARN, "securityHub", settings.SecurityHub)
 	var opts []respond.Option
 	var gaps *forensics.Reporter
+	var members *MemberClients
 	if settings.Org.Hub {
-		opts = append(opts, respond.WithClients(NewMemberClients(settings, cfg, clients.STS, clients.Orgs, clients)))
+		members = NewMemberClients(settings, cfg, clients.STS, clients.Orgs, clients)
+		opts = append(opts, respond.WithClients(members))
 	} else {
 		// Gap reports read and write the account's own trail buckets; the
 		// members' buckets (organization mode) would need the member
@@ -159,7 +169,7 @@ func NewHandler(ctx context.Context, getenv func(string) string, log *slog.Logge
 		gaps.Log = log
 		opts = append(opts, respond.WithGapRecorder(gaps))
 	}
-	engine := NewEngine(settings, clients, opts...)
+	engine := newEngine(settings, clients, log, members, opts...)
 	return respond.Handler{Engine: engine, Log: log, Delivered: respond.NewDeliveries(1024), Reconcile: func(ctx context.Context) error {
 		rep, err := engine.Reconcile(ctx)
 		respond.LogReconcile(ctx, log, rep, err)

@@ -32,6 +32,10 @@ const (
 	// EnvMinRetentionDays is the shortest log retention a lifecycle rule on
 	// a trail bucket may set before it counts as tampering.
 	EnvMinRetentionDays = "TRAILGUARD_MIN_RETENTION_DAYS"
+	// EnvSecurityHub, when "true", also imports each response and each
+	// reconciliation drift into AWS Security Hub as an ASFF finding
+	// (securityhub:BatchImportFindings on the account's default product).
+	EnvSecurityHub = "TRAILGUARD_SECURITYHUB"
 	// EnvFunctionName is set by Lambda itself: the responder's own function.
 	EnvFunctionName = "AWS_LAMBDA_FUNCTION_NAME"
 
@@ -94,6 +98,9 @@ type Settings struct {
 	// Org holds the organization (hub) mode settings; Org.Hub is false in
 	// single-account mode.
 	Org Org
+	// SecurityHub: findings are imported into Security Hub as well as
+	// alerted on SNS.
+	SecurityHub bool
 }
 
 // Load reads the settings through getenv (os.Getenv in production) and
@@ -120,6 +127,14 @@ func Load(getenv func(string) string) (Settings, error) {
 			errs = append(errs, fmt.Errorf("%s: %q is not a positive number of days", EnvMinRetentionDays, v))
 		}
 		s.MinRetentionDays = n
+	}
+
+	switch v := strings.TrimSpace(getenv(EnvSecurityHub)); v {
+	case "", "false":
+	case "true":
+		s.SecurityHub = true
+	default:
+		errs = append(errs, fmt.Errorf("%s: %q is neither \"true\" nor \"false\"", EnvSecurityHub, v))
 	}
 
 	switch a, ok := trail.ParseARN(s.TopicARN); {

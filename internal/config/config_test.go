@@ -71,6 +71,7 @@ func TestBadSettingsRefused(t *testing.T) {
 		"trail without name":   {map[string]string{config.EnvTopicARN: topic, config.EnvTrails: `[{"s3BucketName":"b"}]`}, "without a name"},
 		"trail twice":          {map[string]string{config.EnvTopicARN: topic, config.EnvTrails: `[{"name":"t"},{"name":"t"}]`}, "twice"},
 		"both selector kinds":  {map[string]string{config.EnvTopicARN: topic, config.EnvTrails: `[{"name":"t","eventSelectors":[{}],"advancedEventSelectors":[{"fieldSelectors":[]}]}]`}, "only one kind"},
+		"securityhub not bool": {map[string]string{config.EnvTopicARN: topic, config.EnvSecurityHub: "yes"}, config.EnvSecurityHub},
 		"bad readWriteType":    {map[string]string{config.EnvTopicARN: topic, config.EnvTrails: `[{"name":"t","eventSelectors":[{"readWriteType":"Some"}]}]`}, "readWriteType"},
 	}
 	for name, tc := range cases {
@@ -88,6 +89,15 @@ func TestBadSettingsRefused(t *testing.T) {
 	for _, want := range []string{config.EnvTopicARN, config.EnvMode, config.EnvAllow} {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("error %v does not name %s", err, want)
+		}
+	}
+}
+
+func TestSecurityHubIsOptIn(t *testing.T) {
+	for v, want := range map[string]bool{"": false, "false": false, "true": true, " true ": true} {
+		s, err := load(map[string]string{config.EnvTopicARN: topic, config.EnvSecurityHub: v})
+		if err != nil || s.SecurityHub != want {
+			t.Errorf("%s=%q: SecurityHub %v, err %v; want %v", config.EnvSecurityHub, v, s.SecurityHub, err, want)
 		}
 	}
 }

@@ -81,6 +81,17 @@
 // DisableRule or EnableRule. The front answers both by reading the rule
 // (DescribeRule) and writing it back with the new state (PutRule).
 //
+// # Security Hub test double
+//
+// kumo has no Security Hub. The front answers BatchImportFindings and
+// GetFindings itself: each imported finding is validated as Security Hub
+// does (ValidateFinding: required fields, limits, 240 KB, the default
+// product's account equal to the finding's) and rejected in FailedFindings
+// otherwise; accepted findings are upserted by ProductArn and Id, keeping
+// what a provider cannot change after creation (CreatedAt, Note,
+// UserDefinedFields, VerificationState, Workflow). GetFindings filters on
+// Id, GeneratorId, AwsAccountId, ProductArn and Title (EQUALS, PREFIX).
+//
 // Every other request goes to kumo unchanged.
 //
 // # Lambda

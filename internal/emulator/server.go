@@ -49,6 +49,7 @@ type Server struct {
 	trails  *cloudTrailDouble
 	history history // lookupevents.go
 	iam     *iamDouble
+	hub     *securityHubDouble
 	faults  *faults
 	polls   *pollTracker
 
@@ -119,6 +120,7 @@ func Start(ctx context.Context, opts ...Option) (*Server, error) {
 	}
 	s.trails = newCloudTrailDouble(s)
 	s.iam = newIAMDouble(s)
+	s.hub = newSecurityHubDouble()
 
 	for _, o := range opts {
 		o(s)
@@ -201,7 +203,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	if s.trails.serve(w, r) || s.iam.serve(w, r) || (eventsDouble{s}).serve(w, r) {
+	if s.trails.serve(w, r) || s.iam.serve(w, r) || (eventsDouble{s}).serve(w, r) || s.hub.serve(w, r) {
 		return
 	}
 

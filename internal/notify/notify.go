@@ -282,8 +282,13 @@ func DriftSubject(r respond.ReconcileReport) string {
 	if len(ds) > 1 {
 		what += fmt.Sprintf(" (+%d more)", len(ds)-1)
 	}
+	return cut(ascii("HIGH drift: "+what+": "+driftStatus(r.Outcomes), 200), MaxSubject)
+}
+
+// driftStatus says in a few words what was done about drift.
+func driftStatus(outcomes []respond.Outcome) string {
 	status := "repaired"
-	for _, o := range r.Outcomes {
+	for _, o := range outcomes {
 		switch o.Status {
 		case respond.StatusFailed:
 			status = "repair FAILED"
@@ -295,7 +300,7 @@ func DriftSubject(r respond.ReconcileReport) string {
 			status = "dry-run"
 		}
 	}
-	return cut(ascii("HIGH drift: "+what+": "+status, 200), MaxSubject)
+	return status
 }
 
 // DriftText renders a reconciliation alert for people.

@@ -1,0 +1,659 @@
+package notify
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"net"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/trailguard/trailguard/internal/catalog"
+	"github.com/trailguard/trailguard/internal/respond"
+	"github.com/trailguard/trailguard/internal/trail"
+)
+
+// Security Hub findings in the AWS Security Finding Format (ASFF).
+//
+// Security teams triage in Security Hub, so each response and each
+// reconciliation drift is also a finding there (opt-in, see SecurityHub).
+// The Finding type below is the ASFF document as Security Hub reads it
+// (JSON field names as in the API), restricted to the fields trailguard
+// fills; every limit Security Hub enforces on those fields is enforced here
+// by construction, so a finding is never rejected for its size.
+//
+// A finding's Id is derived from what it is about (the CloudTrail event ID,
+// the drift), never from when it was made: a retried invocation imports the
+// same Id, which Security Hub treats as an update of the finding, not a new
+// one.
+
+// ASFF limits (AWS Security Hub API reference, AwsSecurityFinding and
+// BatchImportFindings).
+const (
+	SchemaVersion        = "2018-10-08"
+	MaxFindingsPerImport = 100
+	MaxFindingBytes      = 240 << 10
+	MaxTitle             = 256
+	MaxDescription       = 1024
+	MaxID                = 512
+	MaxGeneratorID       = 512
+	MaxTypes             = 50
+	MaxResources         = 32
+	MaxProductFields     = 50
+	MaxFieldKey          = 128
+	MaxFieldValue        = 2048
+	MaxNoteText          = 512
+	MaxRecommendation    = 512
+	MaxSeverityOriginal  = 64
+	MaxRequirements      = 32
+	// MaxOtherValue: the values of a resource's Details.Other must be
+	// shorter than 1,024 characters.
+	MaxOtherValue = 1023
+)
+
+// Workflow statuses trailguard sets when it creates a finding.
+const (
+	// WorkflowNew: nothing was fixed (dry-run, or an action failed).
+	WorkflowNew = "NEW"
+	// WorkflowNotified: the owners were alerted and a person must act (or
+	// review: a failed attempt, an informational change).
+	WorkflowNotified = "NOTIFIED"
+	// WorkflowResolved: trailguard restored what the call changed.
+	WorkflowResolved = "RESOLVED"
+)
+
+// Finding is one ASFF finding.
+type Finding struct {
+	SchemaVersion         string                 `json:"SchemaVersion"`
+	ID                    string                 `json:"Id"`
+	ProductARN            string                 `json:"ProductArn"`
+	GeneratorID           string                 `json:"GeneratorId"`
+	AwsAccountID          string                 `json:"AwsAccountId"`
+	Region                string                 `json:"Region,omitempty"`
+	Types                 []string               `json:"Types"`
+	FirstObservedAt       string                 `json:"FirstObservedAt,omitempty"`
+	LastObservedAt        string                 `json:"LastObservedAt,omitempty"`
+	CreatedAt             string                 `json:"CreatedAt"`
+	UpdatedAt             string                 `json:"UpdatedAt"`
+	Severity              Severity               `json:"Severity"`
+	Title                 string                 `json:"Title"`
+	Description           string                 `json:"Description"`
+	Remediation           *Remediation           `json:"Remediation,omitempty"`
+	SourceURL             string                 `json:"SourceUrl,omitempty"`
+	ProductFields         map[string]string      `json:"ProductFields,omitempty"`
+	Resources             []Resource             `json:"Resources"`
+	Action                *APICallAction         `json:"Action,omitempty"`
+	Compliance            *Compliance            `json:"Compliance,omitempty"`
+	Workflow              *Workflow              `json:"Workflow,omitempty"`
+	RecordState           string                 `json:"RecordState,omitempty"`
+	Note                  *Note                  `json:"Note,omitempty"`
+	FindingProviderFields *FindingProviderFields `json:"FindingProviderFields,omitempty"`
+}
+
+// Severity is the finding's severity; Original keeps trailguard's own word.
+type Severity struct {
+	Label    string `json:"Label"`
+	Original string `json:"Original,omitempty"`
+}
+
+// Remediation says what to do about the finding.
+type Remediation struct {
+	Recommendation Recommendation `json:"Recommendation"`
+}
+
+// Recommendation is the remediation text and a link.
+type Recommendation struct {
+	Text string `json:"Text"`
+	URL  string `json:"Url,omitempty"`
+}
+
+// Resource is one resource the finding is about.
+type Resource struct {
+	Type      string           `json:"Type"`
+	ID        string           `json:"Id"`
+	Partition string           `json:"Partition,omitempty"`
+	Region    string           `json:"Region,omitempty"`
+	Details   *ResourceDetails `json:"Details,omitempty"`
+}
+
+// ResourceDetails carries free-form details (ASFF's Other object).
+type ResourceDetails struct {
+	Other map[string]string `json:"Other,omitempty"`
+}
+
+// APICallAction is the API call that caused the finding (ASFF Action of type
+// AWS_API_CALL).
+type APICallAction struct {
+	ActionType       string      `json:"ActionType"`
+	AwsAPICallAction APICallInfo `json:"AwsApiCallAction"`
+}
+
+// APICallInfo describes the call.
+type APICallInfo struct {
+	API             string           `json:"Api,omitempty"`
+	ServiceName     string           `json:"ServiceName,omitempty"`
+	CallerType      string           `json:"CallerType,omitempty"`
+	FirstSeen       string           `json:"FirstSeen,omitempty"`
+	LastSeen        string           `json:"LastSeen,omitempty"`
+	RemoteIPDetails *RemoteIPDetails `json:"RemoteIpDetails,omitempty"`
+}
+
+// RemoteIPDetails is the caller's address.
+type RemoteIPDetails struct {
+	IPAddressV4 string `json:"IpAddressV4"`
+}
+
+// Compliance ties a finding to the controls it fails.
+type Compliance struct {
+	Status              string   `json:"Status"`
+	RelatedRequirements []string `json:"RelatedRequirements,omitempty"`
+	SecurityControlID   string   `json:"SecurityControlId,omitempty"`
+}
+
+// Workflow is the finding's investigation status.
+type Workflow struct {
+	Status string `json:"Status"`
+}
+
+// Note is a note on the finding.
+type Note struct {
+	Text      string `json:"Text"`
+	UpdatedBy string `json:"UpdatedBy"`
+	UpdatedAt string `json:"UpdatedAt"`
+}
+
+// FindingProviderFields is where a finding provider updates severity and
+// types after the finding is created (the top-level fields then belong to
+// the customer).
+type FindingProviderFields struct {
+	Severity *Severity `json:"Severity,omitempty"`
+	Types    []string  `json:"Types,omitempty"`
+}
+
+// Partition returns the AWS partition of a region.
+func Partition(region string) string {
+	switch {
+	case strings.HasPrefix(region, "cn-"):
+		return "aws-cn"
+	case strings.HasPrefix(region, "us-gov-"):
+		return "aws-us-gov"
+	}
+	return "aws"
+}
+
+// ProductARN is the account's default Security Hub product, the one every
+// account may import its own findings into:
+// arn:<partition>:securityhub:<region>:<account>:product/<account>/default.
+func ProductARN(region, account string) string {
+	return fmt.Sprintf("arn:%s:securityhub:%s:%s:product/%s/default", Partition(region), region, account, account)
+}
+
+// Stamp returns t in the timestamp format Security Hub accepts.
+func Stamp(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000Z") }
+
+// asffSeverity maps the catalog's severity to ASFF's labels.
+func asffSeverity(s catalog.Severity) Severity {
+	label := map[catalog.Severity]string{catalog.Info: "INFORMATIONAL", catalog.Medium: "MEDIUM", catalog.High: "HIGH", catalog.Critical: "CRITICAL"}[s]
+	if label == "" {
+		label = "INFORMATIONAL"
+	}
+	return Severity{Label: label, Original: s.String()}
+}
+
+// FindingID is the finding Id of the response to a CloudTrail event: the
+// same event (a retry, a duplicate delivery) always gives the same Id.
+func FindingID(account, region, eventID string) string {
+	return clip(fmt.Sprintf("trailguard/%s/%s/event/%s", account, region, eventID), MaxID)
+}
+
+// ASFF renders the response to one event as a Security Hub finding, to be
+// imported in region (the Security Hub the responder calls). now is when the
+// finding is made (UpdatedAt).
+func ASFF(r respond.Report, region string, now time.Time) Finding {
+	c := r.Plan.Classification
+	rec := r.Event.Record
+	account := firstOf(rec.RecipientAccountID, r.Event.Account, c.Target.Account)
+	seen := rec.EventTime
+	if seen.IsZero() {
+		seen = r.Started
+	}
+	if seen.IsZero() {
+		seen = now
+	}
+	sev := asffSeverity(c.Severity)
+	types := responseTypes(c)
+	f := Finding{
+		SchemaVersion:   SchemaVersion,
+		ID:              FindingID(account, firstOf(rec.AWSRegion, region), firstOf(rec.EventID, fallbackID(r))),
+		ProductARN:      ProductARN(region, account),
+		GeneratorID:     clip("trailguard/catalog/"+rec.EventSource+"/"+rec.EventName, MaxGeneratorID),
+		AwsAccountID:    account,
+		Region:          clip(region, 16),
+		Types:           types,
+		FirstObservedAt: Stamp(seen), LastObservedAt: Stamp(seen),
+		CreatedAt: Stamp(seen), UpdatedAt: Stamp(now),
+		Severity:              sev,
+		Title:                 clip(title(r), MaxTitle),
+		Description:           clip(description(r), MaxDescription),
+		SourceURL:             ConsoleURL(r),
+		Resources:             responseResources(r, region),
+		Workflow:              &Workflow{Status: workflow(r)},
+		RecordState:           "ACTIVE",
+		Note:                  &Note{Text: clip(actionSummary(r.Outcomes), MaxNoteText), UpdatedBy: "trailguard", UpdatedAt: Stamp(now)},
+		FindingProviderFields: &FindingProviderFields{Severity: &sev, Types: types},
+	}
+	if f.Note.Text == "" {
+		f.Note.Text = "no action taken"
+	}
+	if rec := remediationText(r); rec != "" {
+		f.Remediation = &Remediation{Recommendation: Recommendation{Text: clip(rec, MaxRecommendation), URL: ConsoleURL(r)}}
+	}
+	f.Action = &APICallAction{ActionType: "AWS_API_CALL", AwsAPICallAction: APICallInfo{
+		API: clip(rec.EventName, 128), ServiceName: clip(rec.EventSource, 128),
+		FirstSeen: Stamp(seen), LastSeen: Stamp(seen),
+	}}
+	if ip := net.ParseIP(rec.SourceIPAddress); ip != nil && ip.To4() != nil {
+		f.Action.AwsAPICallAction.CallerType = "remoteip"
+		f.Action.AwsAPICallAction.RemoteIPDetails = &RemoteIPDetails{IPAddressV4: rec.SourceIPAddress}
+	} else if rec.SourceIPAddress != "" {
+		f.Action.AwsAPICallAction.CallerType = "domain"
+	}
+	fields := [][2]string{
+		{"trailguard/Mode", string(r.Mode)},
+		{"trailguard/Outcome", outcome(r)},
+		{"trailguard/EventId", rec.EventID},
+		{"trailguard/EventName", rec.EventName},
+		{"trailguard/EventSource", rec.EventSource},
+		{"trailguard/Actor", c.Actor.ARN},
+		{"trailguard/ActorType", c.Actor.Type},
+		{"trailguard/AccessKeyId", c.Actor.AccessKeyID},
+		{"trailguard/ErrorCode", rec.ErrorCode},
+		{"trailguard/Target", c.Target.ID},
+	}
+	for _, x := range c.Exemptions {
+		fields = append(fields, [2]string{"trailguard/NotContained", string(x)})
+	}
+	f.ProductFields = productFields(fields, r.Outcomes)
+	return f
+}
+
+// DriftFindingID is the finding Id of a reconciliation drift: the same drift
+// (resource, field, observed value) seen again updates the same finding.
+func DriftFindingID(account, region string, d respond.Drift) string {
+	sum := sha256.Sum256([]byte(d.Resource + "|" + d.Field + "|" + d.Got))
+	return fmt.Sprintf("trailguard/%s/%s/drift/%s", account, region, hex.EncodeToString(sum[:12]))
+}
+
+// DriftASFF renders each drift of a reconciliation run as a finding of
+// account (the account reconciled), imported in region.
+func DriftASFF(r respond.ReconcileReport, account, region string, now time.Time) []Finding {
+	seen := r.Started
+	if seen.IsZero() {
+		seen = now
+	}
+	outcomes := driftOutcomes(r)
+	var out []Finding
+	for i, d := range r.Drifts {
+		sev := Severity{Label: "HIGH", Original: catalog.High.String()}
+		types := []string{"TTPs/Defense Evasion/CloudTrail Tampering", "Software and Configuration Checks/AWS Security Best Practices/CloudTrail Drift"}
+		status := "not repaired"
+		if len(outcomes[i]) > 0 {
+			status = driftStatus(outcomes[i])
+		}
+		f := Finding{
+			SchemaVersion:   SchemaVersion,
+			ID:              DriftFindingID(account, region, d),
+			ProductARN:      ProductARN(region, account),
+			GeneratorID:     clip("trailguard/reconcile/"+d.Field, MaxGeneratorID),
+			AwsAccountID:    account,
+			Region:          clip(region, 16),
+			Types:           types,
+			FirstObservedAt: Stamp(seen), LastObservedAt: Stamp(seen),
+			CreatedAt: Stamp(seen), UpdatedAt: Stamp(now),
+			Severity: sev,
+			Title:    clip(fmt.Sprintf("%s %s is %s (baseline %s): %s", d.Resource, d.Field, d.Got, d.Want, status), MaxTitle),
+			Description: clip(fmt.Sprintf("trailguard's reconciliation found that %s has %s %s where its baseline says %s, and no CloudTrail event announced the change "+
+				"(an event was lost, or a disabled rule could not see its own disabling). Look in CloudTrail's event history for who made it.", d.Resource, d.Field, d.Got, d.Want), MaxDescription),
+			Resources:             []Resource{driftResource(d.Resource, account, region)},
+			Workflow:              &Workflow{Status: workflowOf(outcomes[i], true)},
+			RecordState:           "ACTIVE",
+			Note:                  &Note{Text: clip(firstOf(actionSummary(outcomes[i]), "no action taken"), MaxNoteText), UpdatedBy: "trailguard", UpdatedAt: Stamp(now)},
+			FindingProviderFields: &FindingProviderFields{Severity: &sev, Types: types},
+		}
+		var manual []string
+		for _, o := range outcomes[i] {
+			if o.Status != respond.StatusDone {
+				manual = append(manual, o.Action.Reason)
+			}
+		}
+		if len(manual) > 0 {
+			f.Remediation = &Remediation{Recommendation: Recommendation{Text: clip(strings.Join(manual, " "), MaxRecommendation)}}
+		}
+		f.ProductFields = productFields([][2]string{
+			{"trailguard/Mode", string(r.Mode)},
+			{"trailguard/Outcome", status},
+			{"trailguard/Resource", d.Resource},
+			{"trailguard/Field", d.Field},
+			{"trailguard/Baseline", d.Want},
+			{"trailguard/Observed", d.Got},
+		}, outcomes[i])
+		out = append(out, f)
+	}
+	return out
+}
+
+// driftOutcomes splits a run's outcomes by drift: Reconcile runs each
+// drift's actions in order, one outcome per action.
+func driftOutcomes(r respond.ReconcileReport) [][]respond.Outcome {
+	out := make([][]respond.Outcome, len(r.Drifts))
+	i := 0
+	for n, d := range r.Drifts {
+		for range d.Actions {
+			if i < len(r.Outcomes) {
+				out[n] = append(out[n], r.Outcomes[i])
+				i++
+			}
+		}
+	}
+	return out
+}
+
+// workflow says whether trailguard fixed what the event did.
+func workflow(r respond.Report) string {
+	c := r.Plan.Classification
+	return workflowOf(r.Outcomes, c.Succeeded && c.Tamper())
+}
+
+// workflowOf: RESOLVED when every restoring action was done (and at least
+// one was), NEW when nothing could be fixed (dry-run, a failure), NOTIFIED
+// when a person must act or review.
+func workflowOf(outcomes []respond.Outcome, needsFix bool) string {
+	restored, failed, dry, manual := 0, 0, 0, 0
+	for _, o := range outcomes {
+		switch o.Status {
+		case respond.StatusFailed:
+			failed++
+		case respond.StatusDryRun:
+			dry++
+		case respond.StatusManual:
+			manual++
+		case respond.StatusDone:
+			if o.Action.Step == respond.StepRestore {
+				restored++
+			}
+		}
+	}
+	switch {
+	case failed > 0 || dry > 0:
+		return WorkflowNew
+	case needsFix && restored > 0 && manual == 0:
+		return WorkflowResolved
+	}
+	return WorkflowNotified
+}
+
+// responseTypes classifies the finding in ASFF's namespace/category/classifier.
+func responseTypes(c respond.Classification) []string {
+	switch {
+	case c.Tamper() && !c.Succeeded:
+		return []string{"TTPs/Defense Evasion/Attempted CloudTrail Tampering"}
+	case c.Tamper():
+		return []string{"TTPs/Defense Evasion/CloudTrail Tampering", "Effects/Data Exposure/Audit Trail Blinded"}
+	}
+	return []string{"Software and Configuration Checks/AWS Security Best Practices/CloudTrail Change"}
+}
+
+func title(r respond.Report) string {
+	c := r.Plan.Classification
+	rec := r.Event.Record
+	s := rec.EventName
+	if rec.Failed() {
+		s = "Attempted " + s
+	}
+	if name := shortName(c.Target.ID); name != "" {
+		s += " on " + name
+	}
+	if c.Actor.Display != "" {
+		s += " by " + c.Actor.Display
+	}
+	return s + ": " + outcome(r)
+}
+
+func description(r respond.Report) string {
+	c := r.Plan.Classification
+	why := "Not in trailguard's catalog; reported for review."
+	if c.Known {
+		why = "Why it matters: " + c.Entry.Blinds + "."
+	}
+	s := headline(r) + ". " + why
+	if len(c.Exemptions) > 0 {
+		var xs []string
+		for _, x := range c.Exemptions {
+			xs = append(xs, string(x))
+		}
+		s += " Not contained: " + strings.Join(xs, "; ") + "."
+	}
+	return s + " Actions: " + firstOf(actionSummary(r.Outcomes), "none") + "."
+}
+
+// remediationText is what a person should do: the alert's to-do list, or
+// the catalog's undo when trailguard did not undo it.
+func remediationText(r respond.Report) string {
+	if t := todos(r); len(t) > 0 {
+		return strings.Join(t, " ")
+	}
+	c := r.Plan.Classification
+	if c.Known && c.Entry.Undo != "" {
+		return "Undo: " + c.Entry.Undo
+	}
+	return ""
+}
+
+// actionSummary lists each action with its outcome on one line.
+func actionSummary(outcomes []respond.Outcome) string {
+	var parts []string
+	for _, o := range outcomes {
+		parts = append(parts, actionLine(o))
+	}
+	return strings.Join(parts, "; ")
+}
+
+func actionLine(o respond.Outcome) string {
+	s := "[" + statusWord(o.Status) + "] " + string(o.Action.Step) + ": " + o.Action.String()
+	if o.Detail != "" {
+		s += " (" + o.Detail + ")"
+	}
+	if o.Error != "" {
+		s += ": " + o.Error
+	}
+	return s
+}
+
+// productFields fills ProductFields within Security Hub's limits: the given
+// fields first (empty ones left out), then one field per action outcome.
+func productFields(fields [][2]string, outcomes []respond.Outcome) map[string]string {
+	m := make(map[string]string, len(fields)+len(outcomes))
+	add := func(k, v string) {
+		if v == "" || len(m) >= MaxProductFields {
+			return
+		}
+		k = clip(k, MaxFieldKey)
+		for n := 2; m[k] != ""; n++ {
+			k = clip(fmt.Sprintf("%s/%d", strings.TrimSuffix(k, fmt.Sprintf("/%d", n-1)), n), MaxFieldKey)
+		}
+		m[k] = clip(v, MaxFieldValue)
+	}
+	for _, f := range fields {
+		add(f[0], f[1])
+	}
+	for i, o := range outcomes {
+		add(fmt.Sprintf("trailguard/Action/%02d", i+1), actionLine(o))
+	}
+	return m
+}
+
+// responseResources lists what the finding is about: the target (and, for a
+// protected trail, its bucket and key), then the actor.
+func responseResources(r respond.Report, region string) []Resource {
+	c := r.Plan.Classification
+	account := firstOf(c.Target.Account, r.Event.Record.RecipientAccountID)
+	var out []Resource
+	if res, ok := targetResource(c.Target, account, region); ok {
+		out = append(out, res)
+	}
+	if b := c.Target.Baseline; b != nil && c.Target.Kind == catalog.Trail {
+		if b.S3BucketName != "" {
+			out = append(out, bucketResource(b.S3BucketName, region))
+		}
+		if b.KmsKeyID != nil && *b.KmsKeyID != "" {
+			out = append(out, keyResource(*b.KmsKeyID, account, region))
+		}
+	}
+	out = append(out, actorResource(c.Actor, r.Event.Record, region))
+	if len(out) > MaxResources {
+		out = out[:MaxResources]
+	}
+	return out
+}
+
+func targetResource(t respond.Target, account, region string) (Resource, bool) {
+	if t.ID == "" {
+		return Resource{}, false
+	}
+	where := firstOf(t.Region, region)
+	p := Partition(where)
+	switch t.Kind {
+	case catalog.Trail:
+		id := t.ID
+		if !strings.HasPrefix(id, "arn:") {
+			id = fmt.Sprintf("arn:%s:cloudtrail:%s:%s:trail/%s", p, where, account, id)
+		}
+		return Resource{Type: "AwsCloudTrailTrail", ID: id, Partition: p, Region: clip(where, 16)}, true
+	case catalog.Bucket:
+		return bucketResource(t.ID, where), true
+	case catalog.Key:
+		return keyResource(t.ID, account, where), true
+	case catalog.Function:
+		id := t.ID
+		if !strings.HasPrefix(id, "arn:") {
+			id = fmt.Sprintf("arn:%s:lambda:%s:%s:function:%s", p, where, account, id)
+		}
+		return Resource{Type: "AwsLambdaFunction", ID: id, Partition: p, Region: clip(where, 16)}, true
+	case catalog.Topic:
+		return Resource{Type: "AwsSnsTopic", ID: t.ID, Partition: p, Region: clip(where, 16)}, true
+	case catalog.Role:
+		id := t.ID
+		if !strings.HasPrefix(id, "arn:") {
+			id = fmt.Sprintf("arn:%s:iam::%s:role/%s", p, account, id)
+		}
+		return Resource{Type: "AwsIamRole", ID: id, Partition: p, Region: clip(where, 16)}, true
+	case catalog.Organization:
+		return Resource{Type: "AwsAccount", ID: fmt.Sprintf("AWS::::Account:%s", account), Partition: p, Region: clip(where, 16)}, true
+	}
+	return Resource{Type: "Other", ID: clip(t.ID, MaxID), Partition: p, Region: clip(where, 16),
+		Details: &ResourceDetails{Other: map[string]string{"kind": string(t.Kind)}}}, true
+}
+
+func bucketResource(name, region string) Resource {
+	p := Partition(region)
+	id := name
+	if !strings.HasPrefix(id, "arn:") {
+		id = "arn:" + p + ":s3:::" + name
+	}
+	return Resource{Type: "AwsS3Bucket", ID: id, Partition: p, Region: clip(region, 16)}
+}
+
+func keyResource(key, account, region string) Resource {
+	p := Partition(region)
+	id := key
+	if !strings.HasPrefix(id, "arn:") {
+		id = fmt.Sprintf("arn:%s:kms:%s:%s:key/%s", p, region, account, key)
+	}
+	return Resource{Type: "AwsKmsKey", ID: id, Partition: p, Region: clip(region, 16)}
+}
+
+// actorResource names the principal: an IAM user or the role behind a
+// session as such, anything else (root, a federated user, a service, another
+// account) as Other with its type.
+func actorResource(a respond.Actor, rec trail.Record, region string) Resource {
+	p := Partition(region)
+	other := map[string]string{"principalType": a.Type, "display": a.Display}
+	if a.AccessKeyID != "" {
+		other["accessKeyId"] = a.AccessKeyID
+	}
+	if a.InvokedBy != "" {
+		other["invokedBy"] = a.InvokedBy
+	}
+	if rec.SourceIPAddress != "" {
+		other["sourceIpAddress"] = rec.SourceIPAddress
+	}
+	for k, v := range other {
+		if v == "" {
+			delete(other, k)
+			continue
+		}
+		other[k] = clip(v, MaxOtherValue)
+	}
+	res := Resource{Type: "Other", ID: clip(firstOf(a.ARN, a.Display, "unknown principal"), MaxID), Partition: p, Region: clip(region, 16), Details: &ResourceDetails{Other: other}}
+	switch {
+	case a.Type == "IAMUser" && a.ARN != "":
+		res.Type = "AwsIamUser"
+	case a.Type == "AssumedRole" && a.RoleName != "":
+		res.Type = "AwsIamRole"
+		other["session"] = clip(a.ARN, MaxOtherValue)
+		if acct := firstOf(a.Account, rec.RecipientAccountID); acct != "" {
+			res.ID = fmt.Sprintf("arn:%s:iam::%s:role/%s", p, acct, a.RoleName)
+		}
+	}
+	return res
+}
+
+func driftResource(what, account, region string) Resource {
+	kind, name, _ := strings.Cut(what, " ")
+	switch kind {
+	case "trail":
+		return Resource{Type: "AwsCloudTrailTrail", ID: fmt.Sprintf("arn:%s:cloudtrail:%s:%s:trail/%s", Partition(region), region, account, name), Partition: Partition(region), Region: clip(region, 16)}
+	case "bucket":
+		return bucketResource(name, region)
+	case "key":
+		return keyResource(name, account, region)
+	}
+	return Resource{Type: "Other", ID: clip(what, MaxID), Partition: Partition(region), Region: clip(region, 16)}
+}
+
+func shortName(id string) string {
+	if a, ok := trail.ParseARN(id); ok {
+		if i := strings.LastIndexAny(a.Resource, "/:"); i >= 0 {
+			return a.Resource[i+1:]
+		}
+		return a.Resource
+	}
+	return id
+}
+
+// fallbackID names an event without an eventID (never seen from CloudTrail,
+// but the renderer must not produce an empty Id).
+func fallbackID(r respond.Report) string {
+	b := sha256.Sum256(r.Event.Raw)
+	return hex.EncodeToString(b[:16])
+}
+
+func firstOf(vals ...string) string {
+	for _, v := range vals {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+// clip cuts s to at most max characters (Security Hub counts characters),
+// marking the cut with an ellipsis.
+func clip(s string, max int) string {
+	if utf8.RuneCountInString(s) <= max {
+		return s
+	}
+	runes := []rune(s)
+	return string(runes[:max-1]) + "…"
+}
