@@ -27,6 +27,39 @@ func (d Delivery) LogsARN(account string) string {
 	return "arn:aws:s3:::" + d.Bucket + "/" + LogPrefix(d.Prefix) + account + "/*"
 }
 
+// Deliveries groups the trails writing to one bucket by their key prefix:
+// prefixes[i] is trails[i]'s s3KeyPrefix, and a nil prefixes means none has
+// one. The result is in the order prefixes first appear.
+func Deliveries(bucket string, trails, prefixes []string) []Delivery {
+	var out []Delivery
+	for i, arn := range trails {
+		p := ""
+		if i < len(prefixes) {
+			p = strings.Trim(prefixes[i], "/")
+		}
+		j := slices.IndexFunc(out, func(d Delivery) bool { return d.Prefix == p })
+		if j < 0 {
+			out = append(out, Delivery{Bucket: bucket, Prefix: p})
+			j = len(out) - 1
+		}
+		out[j].Trails = append(out[j].Trails, arn)
+	}
+	if len(out) == 0 {
+		out = []Delivery{{Bucket: bucket}}
+	}
+	return out
+}
+
+// BucketPolicyFor judges a policy for every delivery into one bucket (the
+// trails writing under different prefixes): the worst judgment decides.
+func BucketPolicyFor(doc []byte, ds []Delivery) Judgment {
+	js := make([]Judgment, 0, len(ds))
+	for _, d := range ds {
+		js = append(js, BucketPolicy(doc, d))
+	}
+	return Worst(js...)
+}
+
 // LogPrefix is the key prefix under which a trail with s3KeyPrefix writes:
 // "<prefix>/AWSLogs/" or "AWSLogs/".
 func LogPrefix(s3KeyPrefix string) string {
@@ -164,12 +197,15 @@ func BucketPolicy(doc []byte, d Delivery) Judgment {
 // RepairBucketPolicy returns the policy with the statements that stop
 // delivery removed (the culprits of a Harmful judgment, and any statement
 // trailguard wrote before, by its Sid prefix), every other statement kept
-// as written, and CloudTrail's grants put back scoped by aws:SourceArn, for
-// account. A deny of plain HTTP is added when the policy has none. It fails
-// when the repaired policy would still not let CloudTrail deliver (an
-// undecidable statement remains): then a person must look.
-func RepairBucketPolicy(doc []byte, d Delivery, account string) (string, error) {
-	j := BucketPolicy(doc, d)
+// as written, and CloudTrail's grants put back for every delivery, scoped by
+// aws:SourceArn, for account. A deny of plain HTTP is added when the policy
+// has none. It fails when the repaired policy would still not let CloudTrail
+// deliver (an undecidable statement remains): then a person must look.
+func RepairBucketPolicy(doc []byte, account string, ds ...Delivery) (string, error) {
+	if len(ds) == 0 {
+		return "", fmt.Errorf("repair bucket policy: no delivery to restore")
+	}
+	j := BucketPolicyFor(doc, ds)
 	var keep []json.RawMessage
 	version, id := "2012-10-17", ""
 	if len(strings.TrimSpace(string(doc))) > 0 {
@@ -187,18 +223,18 @@ func RepairBucketPolicy(doc []byte, d Delivery, account string) (string, error) 
 			keep = append(keep, s.Raw)
 		}
 	}
-	keep = append(keep, cloudTrailStatements(d, account)...)
+	keep = append(keep, cloudTrailStatements(ds, account)...)
 	out, err := policy.Encode(version, id, keep)
 	if err != nil {
 		return "", err
 	}
-	if !deniesPlainHTTP(out, d) {
-		keep = append(keep, denyInsecureTransport(d.Bucket))
+	if !deniesPlainHTTP(out, ds[0]) {
+		keep = append(keep, denyInsecureTransport(ds[0].Bucket))
 		if out, err = policy.Encode(version, id, keep); err != nil {
 			return "", err
 		}
 	}
-	if after := BucketPolicy(out, d); after.Verdict != OK && after.Verdict != Unscoped {
+	if after := BucketPolicyFor(out, ds); after.Verdict != OK && after.Verdict != Unscoped {
 		return "", fmt.Errorf("repair bucket policy: the repaired policy would still not let CloudTrail deliver (%s): review it by hand", after.Reason)
 	}
 	return string(out), nil
@@ -208,21 +244,31 @@ const trailguardSid = "Trailguard"
 
 // cloudTrailStatements are the grants CloudTrail needs on its bucket
 // (CloudTrail User Guide, "Amazon S3 bucket policy for CloudTrail"), scoped
-// to the trails writing there by aws:SourceArn.
-func cloudTrailStatements(d Delivery, account string) []json.RawMessage {
-	src := map[string]any{"aws:SourceArn": d.Trails}
+// to the trails writing there by aws:SourceArn: the ACL check for every
+// trail, and each prefix's writes for the trails writing under it.
+func cloudTrailStatements(ds []Delivery, account string) []json.RawMessage {
+	var all []string
+	for _, d := range ds {
+		all = append(all, d.Trails...)
+	}
 	principal := map[string]string{"Service": CloudTrailPrincipal}
-	acl := map[string]any{
+	out := []json.RawMessage{mustJSON(map[string]any{
 		"Sid": trailguardSid + "CloudTrailAclCheck", "Effect": "Allow", "Principal": principal,
-		"Action": "s3:GetBucketAcl", "Resource": "arn:aws:s3:::" + d.Bucket,
-		"Condition": map[string]any{"StringEquals": src},
+		"Action": "s3:GetBucketAcl", "Resource": "arn:aws:s3:::" + ds[0].Bucket,
+		"Condition": map[string]any{"StringEquals": map[string]any{"aws:SourceArn": all}},
+	})}
+	for i, d := range ds {
+		sid := trailguardSid + "CloudTrailWrite"
+		if i > 0 {
+			sid += fmt.Sprint(i + 1)
+		}
+		out = append(out, mustJSON(map[string]any{
+			"Sid": sid, "Effect": "Allow", "Principal": principal,
+			"Action": "s3:PutObject", "Resource": d.LogsARN(account),
+			"Condition": map[string]any{"StringEquals": map[string]any{"aws:SourceArn": d.Trails, "s3:x-amz-acl": "bucket-owner-full-control"}},
+		}))
 	}
-	write := map[string]any{
-		"Sid": trailguardSid + "CloudTrailWrite", "Effect": "Allow", "Principal": principal,
-		"Action": "s3:PutObject", "Resource": d.LogsARN(account),
-		"Condition": map[string]any{"StringEquals": map[string]any{"aws:SourceArn": d.Trails, "s3:x-amz-acl": "bucket-owner-full-control"}},
-	}
-	return []json.RawMessage{mustJSON(acl), mustJSON(write)}
+	return out
 }
 
 func denyInsecureTransport(bucket string) json.RawMessage {

@@ -37,7 +37,7 @@ func TestRepairBucketPolicyCases(t *testing.T) {
 			continue
 		}
 		t.Run(tc.Name, func(t *testing.T) {
-			out, err := judgment.RepairBucketPolicy([]byte(tc.Policy), jt.Delivery, jt.Account)
+			out, err := judgment.RepairBucketPolicy([]byte(tc.Policy), jt.Account, jt.Delivery)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -76,21 +76,21 @@ func TestRepairRefusesWhatItCannotJudge(t *testing.T) {
 		if tc.Want != judgment.CannotTell || !strings.HasPrefix(tc.Policy, "{") {
 			continue
 		}
-		if _, err := judgment.RepairBucketPolicy([]byte(tc.Policy), jt.Delivery, jt.Account); err == nil {
+		if _, err := judgment.RepairBucketPolicy([]byte(tc.Policy), jt.Account, jt.Delivery); err == nil {
 			t.Errorf("%s: repaired a policy it cannot judge", tc.Name)
 		}
 	}
 }
 
 func TestRepairAddsTLSDenyOnlyWhenMissing(t *testing.T) {
-	out, err := judgment.RepairBucketPolicy(nil, jt.Delivery, jt.Account)
+	out, err := judgment.RepairBucketPolicy(nil, jt.Account, jt.Delivery)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if n := strings.Count(out, "aws:SecureTransport"); n != 1 {
 		t.Errorf("new policy has %d TLS statements:\n%s", n, out)
 	}
-	again, err := judgment.RepairBucketPolicy([]byte(out), jt.Delivery, jt.Account)
+	again, err := judgment.RepairBucketPolicy([]byte(out), jt.Account, jt.Delivery)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -153,3 +153,33 @@ func TestRulesFromEventErrors(t *testing.T) {
 }
 
 func ptr(n int) *int { return &n }
+
+// Two trails writing under different prefixes of one bucket: each must be
+// able to deliver under its own prefix, and the repair grants both.
+func TestBucketPolicySharedByPrefixes(t *testing.T) {
+	other := "arn:aws:cloudtrail:us-east-1:123456789012:trail/app"
+	ds := judgment.Deliveries(jt.Bucket, []string{jt.TrailARN, other}, []string{"", "app/"})
+	if len(ds) != 2 || ds[1].Prefix != "app" || ds[1].Trails[0] != other {
+		t.Fatalf("deliveries %+v", ds)
+	}
+	// The table's scoped grants name only the first trail and its prefix.
+	var ok string
+	for _, tc := range jt.BucketCases {
+		if tc.Name == "scoped grants" {
+			ok = tc.Policy
+		}
+	}
+	if j := judgment.BucketPolicyFor([]byte(ok), ds); j.Verdict != judgment.Harmful || !strings.Contains(j.Reason, "for app") {
+		t.Errorf("the second trail's delivery: %v %s", j.Verdict, j.Reason)
+	}
+	out, err := judgment.RepairBucketPolicy([]byte(ok), jt.Account, ds...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if j := judgment.BucketPolicyFor([]byte(out), ds); j.Verdict != judgment.OK {
+		t.Errorf("repaired: %v %s\n%s", j.Verdict, j.Reason, out)
+	}
+	if !strings.Contains(out, jt.Bucket+"/app/AWSLogs/"+jt.Account+"/*") {
+		t.Errorf("no grant under app/:\n%s", out)
+	}
+}

@@ -112,7 +112,7 @@ func checkBucket(ctx context.Context, api S3API, b *bucketTarget, minDays int) [
 	case err != nil:
 		f = errored(f, err, "s3:GetBucketPolicy")
 	default:
-		f.Status, f.Detail = verdictStatus(judgment.Worst(b.policyJudgments(aws.ToString(pol.Policy))...))
+		f.Status, f.Detail = verdictStatus(b.policyJudgment(aws.ToString(pol.Policy)))
 		if f.Status == Error {
 			f.Fix = "review the bucket policy by hand: trailguard cannot evaluate it (" + f.Detail + ")"
 		}
@@ -198,18 +198,10 @@ func blocksAll(c *s3types.PublicAccessBlockConfiguration) (Status, string) {
 	return Pass, ""
 }
 
-// policyJudgments judges the policy for each key prefix the bucket's trails
+// policyJudgment judges the policy for every prefix the bucket's trails
 // write under (package judgment, shared with the responder).
-func (b *bucketTarget) policyJudgments(doc string) []judgment.Judgment {
-	byPrefix := map[string][]string{}
-	for i, p := range b.prefixes {
-		byPrefix[p] = append(byPrefix[p], b.arns[i])
-	}
-	var out []judgment.Judgment
-	for _, p := range sortedKeys(byPrefix) {
-		out = append(out, judgment.BucketPolicy([]byte(doc), judgment.Delivery{Bucket: b.name, Prefix: p, Trails: byPrefix[p]}))
-	}
-	return out
+func (b *bucketTarget) policyJudgment(doc string) judgment.Judgment {
+	return judgment.BucketPolicyFor([]byte(doc), judgment.Deliveries(b.name, b.arns, b.prefixes))
 }
 
 // verdictStatus maps a judgment onto a finding: harmful and unscoped fail,

@@ -73,8 +73,9 @@ type Action struct {
 	SourceARNs []string `json:"sourceArns,omitempty"`
 	// MinRetentionDays: lifecycle rules expiring logs sooner are removed.
 	MinRetentionDays int `json:"minRetentionDays,omitempty"`
-	// KeyPrefixes: the trails' prefixes in the bucket, when any is set
-	// (lifecycle rules selecting other keys are left alone).
+	// KeyPrefixes: the prefix of each trail in SourceARNs (or of each
+	// protected trail writing to Bucket), when any is set: CloudTrail's
+	// grants cover each, lifecycle rules selecting other keys are left alone.
 	KeyPrefixes []string `json:"keyPrefixes,omitempty"`
 }
 
@@ -253,7 +254,7 @@ func restoreActions(c Classification, s config.Settings) []Action {
 func bucketPolicyAction(c Classification, reason string) Action {
 	t := c.Target
 	return Action{Step: StepRestore, Kind: KindRestoreBucketPolicy, Target: t.ID, Region: t.Region, Bucket: t.ID,
-		KeyPrefix: t.KeyPrefix, Account: t.Account, SourceARNs: t.Trails, Reason: reason}
+		KeyPrefix: t.KeyPrefix, KeyPrefixes: t.KeyPrefixes, Account: t.Account, SourceARNs: t.Trails, Reason: reason}
 }
 
 // repairedSelectors returns the baseline's selectors, or, with no baseline,

@@ -353,7 +353,7 @@ func (e *Engine) bucketDrift(ctx context.Context, b trail.Config, observedARN st
 	case err != nil:
 		return nil, fmt.Errorf("read policy of %s: %w", res, err)
 	default:
-		j := judgment.BucketPolicy([]byte(aws.ToString(pol.Policy)), t.delivery())
+		j := judgment.BucketPolicyFor([]byte(aws.ToString(pol.Policy)), t.deliveries())
 		if d, ok := judgedDrift(res, "bucketPolicy", "lets CloudTrail deliver, scoped by aws:SourceArn", j, func() []Action {
 			return e.asIf("s3.amazonaws.com", "DeleteBucketPolicy", t, nil, trail.Config{})
 		}); ok {

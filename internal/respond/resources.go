@@ -182,14 +182,14 @@ func (e *Engine) restoreBucketPolicy(ctx context.Context, a Action) (string, err
 	case errorCode(err) != "NoSuchBucketPolicy":
 		return "", fmt.Errorf("read bucket policy: %w", err)
 	}
-	d := judgment.Delivery{Bucket: a.Bucket, Prefix: a.KeyPrefix, Trails: a.SourceARNs}
-	switch j := judgment.BucketPolicy(current, d); j.Verdict {
+	ds := judgment.Deliveries(a.Bucket, a.SourceARNs, a.KeyPrefixes)
+	switch j := judgment.BucketPolicyFor(current, ds); j.Verdict {
 	case judgment.OK, judgment.Unscoped:
 		return "the bucket policy grants CloudTrail already", nil
 	case judgment.CannotTell:
 		return "", fmt.Errorf("bucket policy left unchanged: %s: review it by hand", j.Reason)
 	}
-	doc, err := judgment.RepairBucketPolicy(current, d, a.Account)
+	doc, err := judgment.RepairBucketPolicy(current, a.Account, ds...)
 	if err != nil {
 		return "", err
 	}

@@ -83,7 +83,7 @@ func surroundingChanges(e catalog.Entry, p params, t Target, s config.Settings, 
 		}
 		return judgedChanges("lifecycle", judgment.Lifecycle(rules, t.KeyPrefixes, s.MinRetentionDays, now), keepLogsFor(s.MinRetentionDays), true), true
 	case e.Source == "s3.amazonaws.com" && e.Name == "PutBucketPolicy":
-		return judgedChanges("bucketPolicy", judgment.BucketPolicy(p.BucketPolicy, t.delivery()), "lets cloudtrail.amazonaws.com deliver, scoped by aws:SourceArn", true), true
+		return judgedChanges("bucketPolicy", judgment.BucketPolicyFor(p.BucketPolicy, t.deliveries()), "lets cloudtrail.amazonaws.com deliver, scoped by aws:SourceArn", true), true
 	case e.Source == "kms.amazonaws.com" && e.Name == "PutKeyPolicy":
 		return judgedChanges("keyPolicy", judgment.KeyPolicy([]byte(p.Policy), t.encryption()), "lets cloudtrail.amazonaws.com kms:GenerateDataKey*", false), true
 	}
@@ -108,9 +108,10 @@ func judgedChanges(field string, j judgment.Judgment, want string, fixable bool)
 	return []Change{{Field: field, Now: "cannot tell: " + j.Reason, Want: want, Undecided: true}}
 }
 
-// delivery is where CloudTrail writes into a protected bucket.
-func (t Target) delivery() judgment.Delivery {
-	return judgment.Delivery{Bucket: t.ID, Prefix: t.KeyPrefix, Trails: t.Trails}
+// deliveries are where CloudTrail writes into a protected bucket: its
+// trails grouped by prefix (KeyPrefixes is nil or one per trail).
+func (t Target) deliveries() []judgment.Delivery {
+	return judgment.Deliveries(t.ID, t.Trails, t.KeyPrefixes)
 }
 
 // encryption is what CloudTrail encrypts with, for a protected key.
