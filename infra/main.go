@@ -48,8 +48,44 @@ func newStack(app awscdk.App, props *trailguardcdk.TrailguardStackProps) (err er
 			panic(r)
 		}
 	}()
+	get := func(k string) string { return strings.TrimSpace(ctxString(app, k)) }
+	if get("org") != "" {
+		// Organization mode: the hub (in the account and region of the CLI's
+		// credentials, or hubAccount/hubRegion) and the management account's
+		// spoke; deploy each by name.
+		hub, mgmt := orgProps(get, props)
+		trailguardcdk.NewHubStack(app, jsii.String("TrailguardHub"), hub)
+		trailguardcdk.NewSpokeStack(app, jsii.String("TrailguardManagementSpoke"), mgmt)
+		return nil
+	}
 	trailguardcdk.NewTrailguardStack(app, jsii.String(orDefault(ctxString(app, "stackName"), "Trailguard")), props)
 	return nil
+}
+
+// orgProps builds the hub's and the management spoke's props from context.
+// Both take the same organization settings, so their halves match.
+func orgProps(get func(string) string, props *trailguardcdk.TrailguardStackProps) (*trailguardcdk.HubStackProps, *trailguardcdk.SpokeStackProps) {
+	account := orDefault(get("hubAccount"), os.Getenv("CDK_DEFAULT_ACCOUNT"))
+	region := orDefault(get("hubRegion"), os.Getenv("CDK_DEFAULT_REGION"))
+	o := trailguardcdk.Org{
+		OrganizationID:      opt(get("org")),
+		HubAccount:          opt(account),
+		HubRegion:           opt(region),
+		MemberRoleName:      opt(get("memberRoleName")),
+		ExternalID:          opt(get("externalId")),
+		QuarantinePolicyArn: props.Protection.QuarantinePolicyArn,
+	}
+	hub := &trailguardcdk.HubStackProps{
+		StackProps:     awscdk.StackProps{Env: &awscdk.Environment{Account: opt(account), Region: opt(region)}},
+		Protection:     props.Protection,
+		Org:            o,
+		SpokeTargets:   list(get("spokeTargets")),
+		SpokeRegions:   list(orDefault(get("spokeRegions"), "us-east-1")),
+		SkipAccounts:   list(get("skipAccounts")),
+		DryRunAccounts: list(get("dryRunAccounts")),
+		CallAs:         opt(get("stackSetCallAs")),
+	}
+	return hub, &trailguardcdk.SpokeStackProps{Spoke: trailguardcdk.SpokeProps{Org: o}}
 }
 
 func ctxString(app awscdk.App, k string) string {

@@ -24,3 +24,17 @@ func TestPropsFromContext(t *testing.T) {
 		}
 	}
 }
+
+func TestOrgPropsFromContext(t *testing.T) {
+	ctx := map[string]string{"org": "o-a1b2c3d4e5", "hubAccount": "222222222222", "hubRegion": "eu-west-1",
+		"spokeTargets": "r-ab12", "spokeRegions": "us-east-1,eu-west-1", "externalId": "ext-1", "skipAccounts": "333333333333"}
+	props, err := propsFromContext(func(k string) string { return ctx[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	hub, mgmt := orgProps(func(k string) string { return ctx[k] }, props)
+	if *hub.Env.Account != "222222222222" || *hub.Env.Region != "eu-west-1" || len(*hub.SpokeRegions) != 2 || *hub.Org.ExternalID != "ext-1" ||
+		*mgmt.Spoke.Org.HubAccount != "222222222222" || *mgmt.Spoke.Org.OrganizationID != "o-a1b2c3d4e5" || len(*hub.SkipAccounts) != 1 {
+		t.Errorf("hub %+v, spoke %+v", hub, mgmt)
+	}
+}

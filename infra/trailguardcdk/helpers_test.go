@@ -60,7 +60,11 @@ func (d *tempDirer) TempDir() string {
 func synth(props *trailguardcdk.TrailguardStackProps) *synthesized {
 	os.Setenv("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 	app := awscdk.NewApp(nil)
-	stack := trailguardcdk.NewTrailguardStack(app, jsii.String("Test"), props)
+	return synthStack(trailguardcdk.NewTrailguardStack(app, jsii.String("Test"), props))
+}
+
+// synthStack reads any stack's template and cdk-nag's annotations.
+func synthStack(stack awscdk.Stack) *synthesized {
 	tmpl := assertions.Template_FromStack(stack, nil)
 	raw, err := json.Marshal(tmpl.ToJSON())
 	if err != nil {

@@ -182,6 +182,7 @@ func NewProtection(scope constructs.Construct, id *string, props *ProtectionProp
 	p.role = awsiam.NewRole(c, jsii.String("Role"), &awsiam.RoleProps{
 		AssumedBy:   awsiam.NewServicePrincipal(jsii.String("lambda.amazonaws.com"), nil),
 		Description: jsii.String("trailguard responder: restore CloudTrail, contain the actor, notify"),
+		RoleName:    props.RoleName,
 	})
 	policy := awsiam.NewPolicy(c, jsii.String("Permissions"), &awsiam.PolicyProps{
 		Roles: &[]awsiam.IRole{p.role},

@@ -20,6 +20,13 @@ const DefaultMemberRoleName = "TrailguardMember"
 // exemption and loop suppression recognise them.
 const MemberSessionName = "trailguard-hub"
 
+// HubBusName is the hub's central event bus, the spoke rules' target.
+const HubBusName = "trailguard-hub"
+
+// DefaultOrgConcurrency is how many accounts organization reconciliation
+// checks at a time.
+const DefaultOrgConcurrency = 8
+
 // DeploymentPrincipals are the roles that deploy into an organization's
 // accounts: CloudFormation StackSets' execution role, Control Tower's, and
 // the CDK's deploy and execution roles. In hub mode their changes are
