@@ -170,7 +170,7 @@ func NewHandler(ctx context.Context, getenv func(string) string, log *slog.Logge
 		opts = append(opts, respond.WithGapRecorder(gaps))
 	}
 	engine := newEngine(settings, clients, log, members, opts...)
-	return respond.Handler{Engine: engine, Log: log, Delivered: respond.NewDeliveries(1024), Reconcile: func(ctx context.Context) error {
+	reconcile := func(ctx context.Context) error {
 		rep, err := engine.Reconcile(ctx)
 		respond.LogReconcile(ctx, log, rep, err)
 		if gaps == nil {
@@ -181,5 +181,13 @@ func NewHandler(ctx context.Context, getenv func(string) string, log *slog.Logge
 		reports, gerr := gaps.Run(ctx)
 		forensics.LogReports(ctx, log, reports, gerr)
 		return errors.Join(err, gerr)
-	}}, nil
+	}
+	if settings.Org.Hub {
+		reconcile = func(ctx context.Context) error {
+			rep, err := engine.ReconcileOrg(ctx, OrgAccounts{API: clients.Orgs}, config.DefaultOrgConcurrency)
+			respond.LogReconcile(ctx, log, rep.Reconcile, err)
+			return err
+		}
+	}
+	return respond.Handler{Engine: engine, Log: log, Delivered: respond.NewDeliveries(1024), Reconcile: reconcile}, nil
 }

@@ -35,6 +35,29 @@ const MemberCredentialsRefresh = 5 * time.Minute
 type OrganizationsAPI interface {
 	DescribeAccount(context.Context, *organizations.DescribeAccountInput, ...func(*organizations.Options)) (*organizations.DescribeAccountOutput, error)
 	ListParents(context.Context, *organizations.ListParentsInput, ...func(*organizations.Options)) (*organizations.ListParentsOutput, error)
+	ListAccounts(context.Context, *organizations.ListAccountsInput, ...func(*organizations.Options)) (*organizations.ListAccountsOutput, error)
+}
+
+// OrgAccounts lists the organization's active accounts (the hub must be the
+// management account or a delegated administrator).
+type OrgAccounts struct{ API OrganizationsAPI }
+
+// Accounts implements respond.AccountLister.
+func (l OrgAccounts) Accounts(ctx context.Context) ([]respond.OrgAccount, error) {
+	var out []respond.OrgAccount
+	p := organizations.NewListAccountsPaginator(l.API, &organizations.ListAccountsInput{})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("list the organization's accounts: %w", err)
+		}
+		for _, a := range page.Accounts {
+			if a.Status == "" || a.Status == orgtypes.AccountStatusActive {
+				out = append(out, respond.OrgAccount{ID: aws.ToString(a.Id), Name: aws.ToString(a.Name)})
+			}
+		}
+	}
+	return out, nil
 }
 
 // MemberClients is the hub's respond.ClientProvider: the hub's own clients
@@ -77,7 +100,12 @@ func (m *MemberClients) Clients(ctx context.Context, account string) (respond.Se
 	if account == m.hubID {
 		s = m.hub
 	} else {
-		s = m.set(account, NewClients(m.memberConfig(account)))
+		cfg := m.memberConfig(account)
+		s = m.set(account, NewClients(cfg))
+		s.Access = func(ctx context.Context) error {
+			_, err := cfg.Credentials.Retrieve(ctx)
+			return err
+		}
 	}
 	if m.settings.NeedsOUs() {
 		ous, err := m.parents(ctx, account)
@@ -119,7 +147,7 @@ func (m *MemberClients) set(account string, c Clients) respond.Set {
 	return respond.Set{
 		CloudTrail: c.CloudTrail,
 		IAM:        c.IAM,
-		Resources:  respond.Resources{S3: c.S3, KMS: c.KMS, Logs: c.Logs, Events: c.Events},
+		Resources:  respond.Resources{Trails: c.CloudTrail, S3: c.S3, KMS: c.KMS, Logs: c.Logs, Events: c.Events},
 		Name:       AccountName(m.orgs, account),
 	}
 }

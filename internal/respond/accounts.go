@@ -28,6 +28,10 @@ type Set struct {
 	// OUs are the organizational units the account sits in, when the
 	// settings scope by OU (nil otherwise).
 	OUs []string
+	// Access checks that the account can be acted in (the member role can
+	// be assumed); nil means always. It makes no call while cached
+	// credentials are valid.
+	Access func(context.Context) error
 }
 
 // ClientProvider gives the clients for an account. It is called once per
@@ -48,6 +52,11 @@ type accountEngines struct {
 	p  ClientProvider
 	mu sync.Mutex
 	m  map[string]*Engine
+	// reconcilers and sets serve organization reconciliation; seen is its
+	// memory of access and spoke drifts per account (orgreconcile.go).
+	reconcilers map[string]*Engine
+	sets        map[string]Set
+	seen        map[string]map[string]bool
 }
 
 // errSkipped means the account is out of scope (TRAILGUARD_SKIP_ACCOUNTS).

@@ -391,4 +391,3 @@ func CallSummary(calls map[string]int) string {
 	}
 	return b.String()
 }
-

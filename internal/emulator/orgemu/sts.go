@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
 )
 
 // Delegate registers account as a delegated administrator (it may then read
@@ -162,4 +164,17 @@ func anyOf(v any, want ...string) bool {
 		}
 	}
 	return false
+}
+
+// IssueSession returns credentials of a session of role in account, as if
+// the role had been assumed (the hub's responder role, which Lambda gives
+// the function). The role need not exist.
+func (o *Org) IssueSession(account, role, session string) aws.Credentials {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.AddAccountLocked(account)
+	p := o.newKeyLocked("ASIA", &Principal{Account: account, Type: "AssumedRole", RoleName: role, Session: session,
+		ARN: "arn:aws:sts::" + account + ":assumed-role/" + role + "/" + session})
+	p.Token = "orgemu-token-" + p.AccessKeyID
+	return aws.Credentials{AccessKeyID: p.AccessKeyID, SecretAccessKey: p.Secret, SessionToken: p.Token, Source: "orgemu"}
 }
