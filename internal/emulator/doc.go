@@ -46,7 +46,8 @@
 // # CloudTrail test double
 //
 // kumo's CloudTrail serves CreateTrail, DeleteTrail, GetTrail, DescribeTrails,
-// StartLogging, StopLogging, GetTrailStatus, LookupEvents (always empty) and
+// StartLogging, StopLogging, GetTrailStatus, LookupEvents (always empty: see
+// below) and
 // the tag operations, and nothing else. The front answers the operations
 // trailguard needs that kumo lacks, from a small in-memory store of ours:
 //
@@ -65,6 +66,10 @@
 //     ListEventDataStores, UpdateEventDataStore, DeleteEventDataStore (to
 //     PENDING_DELETION, as AWS does), RestoreEventDataStore,
 //     StopEventDataStoreIngestion, StartEventDataStoreIngestion.
+//   - LookupEvents (Event History): the CloudTrail records given to
+//     Server.RecordEvent, in their awsRegion (the request's signing region),
+//     newest first, 50 per page with a NextToken, filtered by StartTime,
+//     EndTime and one lookup attribute (lookupevents.go).
 //
 // # IAM test double
 //
@@ -141,7 +146,7 @@
 //     other services use 000000000000.
 //   - CloudTrail CreateTrail does not check that the bucket exists; no API
 //     call emits a CloudTrail event (send them with PutCloudTrailEvent);
-//     LookupEvents is always empty.
+//     kumo's LookupEvents is always empty: doubled, see above.
 //   - IAM has no AWS-managed policies (arn:aws:iam::aws:policy/AWSDenyAll is
 //     missing): use CreateDenyAllPolicy.
 //   - SNS does not enforce Subject rules.

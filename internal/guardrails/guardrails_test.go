@@ -12,6 +12,7 @@ import (
 	"github.com/trailguard/trailguard/internal/catalog"
 	"github.com/trailguard/trailguard/internal/config"
 	"github.com/trailguard/trailguard/internal/guardrails"
+	"github.com/trailguard/trailguard/internal/policy"
 )
 
 const (
@@ -450,4 +451,48 @@ func containsText(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// The house's IAM evaluator (internal/policy) reads every generated document
+// the same way as the test's own: each decision is decidable, and they agree.
+func TestPoliciesReadTheSameByTheIAMEvaluator(t *testing.T) {
+	r := generate(t, full())
+	principals := []string{mallory, responder, member, "arn:aws:iam::123456789012:role/break-glass",
+		"arn:aws:iam::111111111111:role/stacksets-exec-1", "arn:aws:iam::222222222222:role/outsider"}
+	var actions []string
+	for _, e := range catalog.All() {
+		p, _ := catalog.IAMPermission(e)
+		actions = append(actions, p.Actions...)
+		actions = append(actions, catalog.RestoreActions(e.Response)...)
+	}
+	resources := []string{trailARN, bucketARN, keyARN, "*", "arn:aws:lambda:us-east-1:123456789012:function:trailguard-responder"}
+	checked := 0
+	for _, p := range r.Policies {
+		doc, err := policy.Parse(p.Document)
+		if err != nil {
+			t.Fatalf("%s: the IAM evaluator cannot parse it: %v", p.Name, err)
+		}
+		one := guardrails.Result{Policies: []guardrails.Policy{p}}
+		for _, who := range principals {
+			for _, a := range actions {
+				for _, res := range resources {
+					d := policy.Evaluate(doc, policy.Request{
+						Principal: policy.Principal{ARN: who, Account: strings.Split(who, ":")[4]},
+						Action:    a, Resource: res,
+						Context: map[string][]string{"aws:PrincipalARN": {who}, "aws:PrincipalIsAWSService": {"false"}},
+					})
+					if d.Result == policy.CannotTell {
+						t.Fatalf("%s: %s %s on %s undecidable: %s", p.Name, who, a, res, d.Reason())
+					}
+					if got, want := d.Result == policy.Deny, denied(t, one, p.Type, who, a, res); got != want {
+						t.Errorf("%s: %s %s on %s: evaluator deny %v, test deny %v", p.Name, who, a, res, got, want)
+					}
+					checked++
+				}
+			}
+		}
+	}
+	if checked == 0 {
+		t.Fatal("nothing checked")
+	}
 }

@@ -126,6 +126,9 @@ func WriteView(b *strings.Builder, a Alert, v View) {
 	for i, td := range a.ToDo {
 		line(first(i, "to do"), "- %s", td)
 	}
+	if a.GapReport != nil {
+		line("gap report", "%s", gapLine(a.GapReport))
+	}
 	line("console", "%s", a.ConsoleURL)
 	line("raw event", "%d bytes attached", len(a.RawEvent))
 }
