@@ -7,22 +7,16 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
 	cttypes "github.com/aws/aws-sdk-go-v2/service/cloudtrail/types"
-	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/smithy-go"
 
-	"github.com/trailguard/trailguard/internal/catalog"
-	"github.com/trailguard/trailguard/internal/config"
 	"github.com/trailguard/trailguard/internal/emulator"
 	"github.com/trailguard/trailguard/internal/respond"
-	"github.com/trailguard/trailguard/internal/samples"
-	"github.com/trailguard/trailguard/internal/trail"
 )
 
 // run is one scenario being played.
@@ -35,9 +29,9 @@ type run struct {
 	srv *emulator.Server
 	ct  *cloudtrail.Client
 	iam *iam.Client
-	fn  *emulator.Function
-
-	keyID, policyARN, topicARN, queueURL, functionARN string
+	// w is the world the tests deploy the responder in, named as the demo
+	// names it.
+	w *emulator.ResponderWorld
 }
 
 // step appends a timeline line stamped with the time since the start.
@@ -59,7 +53,7 @@ func (r *run) play(ctx context.Context) error {
 	if r.res.Before, err = r.state(ctx); err != nil {
 		return err
 	}
-	r.step(PhaseState, "before the attack", describe(n, r.res.Before, r.keyID)...)
+	r.step(PhaseState, "before the attack", describe(n, r.res.Before, r.w.KeyID)...)
 
 	text, err := r.def.attack(ctx, r)
 	if err != nil {
@@ -69,7 +63,7 @@ func (r *run) play(ctx context.Context) error {
 	if r.res.Attacked, err = r.state(ctx); err != nil {
 		return err
 	}
-	r.step(PhaseState, "after the attack", describe(n, r.res.Attacked, r.keyID)...)
+	r.step(PhaseState, "after the attack", describe(n, r.res.Attacked, r.w.KeyID)...)
 
 	raw, id, err := r.event()
 	if err != nil {
@@ -88,7 +82,7 @@ func (r *run) play(ctx context.Context) error {
 		r.step(PhaseDetect, fmt.Sprintf("rule %s did NOT match the event", n.Rule))
 	}
 
-	if h, err := r.waitHandled(ctx, id); err != nil {
+	if h, err := r.waitHandled(id); err != nil {
 		r.step(PhaseRespond, "the responder did not report handling the event: "+err.Error())
 	} else {
 		r.res.Handled = h
@@ -116,7 +110,7 @@ func (r *run) play(ctx context.Context) error {
 	if r.res.After, err = r.state(ctx); err != nil {
 		return err
 	}
-	r.step(PhaseState, "after the response", describe(n, r.res.After, r.keyID)...)
+	r.step(PhaseState, "after the response", describe(n, r.res.After, r.w.KeyID)...)
 
 	r.res.Checks = r.checks()
 	r.res.OK = true
@@ -127,146 +121,46 @@ func (r *run) play(ctx context.Context) error {
 	return nil
 }
 
-// deploy creates the world: the target (trail, user, role) and the
-// protection (deny-all policy, topic and subscriber, responder, rule).
+// deploy creates the world: the target (trail, user, role, deny-all
+// policy, topic and subscriber) and the protection (responder, rule), as
+// the tests deploy it (emulator.ResponderWorld).
 func (r *run) deploy(ctx context.Context) error {
 	n := r.opts.Names
-	if _, err := r.srv.CreateLoggingTrail(ctx, n.Trail, n.Bucket); err != nil {
+	w, err := emulator.NewResponderWorldNamed(ctx, r.srv, emulator.WorldNames{
+		Trail: n.Trail, Bucket: n.Bucket, User: n.User, Role: n.Role,
+		Responder: n.Responder, Topic: n.Topic, Policy: n.Policy, Rule: n.Rule,
+	}, false)
+	if err != nil {
 		return err
 	}
+	r.w = w
 	r.step(PhaseSetup, fmt.Sprintf("trail %s logging to bucket %s (multi-region, global events, log validation)", n.Trail, n.Bucket))
-
-	var err error
-	if _, r.keyID, err = r.srv.CreateUserWithKey(ctx, n.User); err != nil {
-		return err
-	}
-	if _, err = r.srv.CreateRole(ctx, n.Role); err != nil {
-		return err
-	}
-	r.step(PhaseSetup, fmt.Sprintf("IAM user %s (admin) with access key %s; role %s", n.User, r.keyID, n.Role))
-
-	if r.topicARN, r.queueURL, err = r.srv.CreateTopicWithQueue(ctx, n.Topic, false); err != nil {
-		return err
-	}
+	r.step(PhaseSetup, fmt.Sprintf("IAM user %s (admin) with access key %s; role %s", n.User, w.KeyID, n.Role))
 	r.step(PhaseSetup, fmt.Sprintf("SNS topic %s with an SQS subscriber standing in for the owner's mailbox", n.Topic))
 
-	if r.policyARN, err = r.srv.CreateDenyAllPolicy(ctx, n.Policy); err != nil {
-		return err
-	}
-	self, err := r.srv.CreateRole(ctx, n.Responder+"-role")
-	if err != nil {
-		return err
-	}
-	if r.functionARN, err = r.srv.CreateFunction(ctx, n.Responder, self, nil); err != nil {
-		return err
-	}
-	env, err := r.settings(self)
-	if err != nil {
-		return err
-	}
-	if r.fn, err = r.srv.StartFunctionArgs(ctx, n.Responder, r.opts.Responder.Path, r.opts.Responder.Args, env); err != nil {
+	if err := w.DeployArgs(ctx, r.opts.Responder.Path, r.opts.Responder.Args); err != nil {
 		return err
 	}
 	r.step(PhaseSetup, fmt.Sprintf("Lambda function %s served by %s through the Lambda runtime API", n.Responder, strings.Join(append([]string{baseName(r.opts.Responder.Path)}, r.opts.Responder.Args...), " ")),
-		"quarantine policy "+r.policyARN+" (AWSDenyAll's document)")
-
-	pattern, count := cloudTrailRule()
-	if _, err := r.srv.CreateRule(ctx, n.Rule, pattern, r.functionARN); err != nil {
-		return err
-	}
+		"quarantine policy "+w.PolicyARN+" (AWSDenyAll's document)")
+	_, count := emulator.CloudTrailRule()
 	r.step(PhaseSetup, fmt.Sprintf("EventBridge rule %s: %d CloudTrail tamper calls from the catalog -> %s", n.Rule, count, n.Responder))
 	return nil
 }
 
-// teardown stops the function and removes the rule, so that a later run in
+// teardown removes the rule and stops the function, so that a later run in
 // this process (kumo's state outlives the Server) does not send events to a
 // function that is gone.
 func (r *run) teardown() {
-	if r.fn != nil {
-		_ = r.fn.Stop()
+	if r.w != nil {
+		r.w.Teardown()
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	eb := eventbridge.NewFromConfig(r.srv.Config(ctx))
-	_, _ = eb.RemoveTargets(ctx, &eventbridge.RemoveTargetsInput{Rule: aws.String(r.opts.Names.Rule), Ids: []string{"target"}})
-	_, _ = eb.DeleteRule(ctx, &eventbridge.DeleteRuleInput{Name: aws.String(r.opts.Names.Rule)})
 }
 
-// settings is the responder's environment, as the stack sets it.
-func (r *run) settings(selfRoleARN string) ([]string, error) {
-	n := r.opts.Names
-	yes := true
-	trails, err := json.Marshal([]trail.Config{{
-		Name: n.Trail, S3BucketName: n.Bucket,
-		IsMultiRegionTrail: &yes, IncludeGlobalServiceEvents: &yes, EnableLogFileValidation: &yes,
-		EventSelectors: []trail.EventSelector{{ReadWriteType: "All", IncludeManagementEvents: &yes}},
-	}})
-	if err != nil {
-		return nil, fmt.Errorf("encode trail baseline: %w", err)
-	}
-	return []string{
-		"AWS_LAMBDA_LOG_FORMAT=JSON",
-		config.EnvTopicARN + "=" + r.topicARN,
-		config.EnvMode + "=" + string(config.Enforce),
-		config.EnvQuarantinePolicyARN + "=" + r.policyARN,
-		config.EnvSelfRoleARN + "=" + selfRoleARN,
-		config.EnvTrails + "=" + string(trails),
-	}, nil
-}
-
-// cloudTrailRule returns the catalog's pattern for CloudTrail's API and how
-// many event names it holds.
-func cloudTrailRule() (string, int) {
-	for _, rule := range catalog.Rules() {
-		if rule.ID == "cloudtrail" {
-			return rule.Pattern.JSON(), len(rule.Pattern.Detail.EventName)
-		}
-	}
-	return "", 0
-}
-
-var seq atomic.Int64
-
-// newID returns a UUID-shaped id unique within the process.
-func newID() string {
-	return fmt.Sprintf("%08x-0000-4000-8000-%012x", time.Now().UnixNano()&0xffffffff, seq.Add(1))
-}
-
-// event returns the scenario's sample as AWS would deliver it now: the
-// sample's envelope and record, with this run's names, the user's real
-// access key, fresh ids and the current time.
+// event returns the scenario's sample as AWS would deliver it now, in this
+// run's world.
 func (r *run) event() (raw []byte, eventID string, err error) {
-	n := r.opts.Names
-	b, err := samples.Event(r.def.sample)
-	if err != nil {
-		return nil, "", err
-	}
-	d := DefaultNames()
-	s := string(b)
-	s = strings.ReplaceAll(s, d.Trail, n.Trail)
-	s = strings.ReplaceAll(s, "user/"+d.User, "user/"+n.User)
-	s = strings.ReplaceAll(s, fmt.Sprintf("%q: %q", "userName", d.User), fmt.Sprintf("%q: %q", "userName", n.User))
-	s = strings.ReplaceAll(s, d.Role, n.Role)
-
-	var env map[string]any
-	if err := json.Unmarshal([]byte(s), &env); err != nil {
-		return nil, "", fmt.Errorf("decode sample %s: %w", r.def.sample, err)
-	}
-	detail, ok := env["detail"].(map[string]any)
-	if !ok {
-		return nil, "", fmt.Errorf("sample %s has no detail", r.def.sample)
-	}
-	now := time.Now().UTC().Format(time.RFC3339)
-	eventID = newID()
-	env["id"], env["time"] = newID(), now
-	detail["eventID"], detail["requestID"], detail["eventTime"] = eventID, newID(), now
-	if id, ok := detail["userIdentity"].(map[string]any); ok && id["type"] == "IAMUser" {
-		id["accessKeyId"] = r.keyID
-	}
-	if raw, err = json.Marshal(env); err != nil {
-		return nil, "", fmt.Errorf("encode event: %w", err)
-	}
-	return raw, eventID, nil
+	return r.w.Event(r.def.sample, nil)
 }
 
 // matched reports whether kumo recorded the event as matched by the rule.
@@ -284,59 +178,50 @@ func (r *run) matched(ctx context.Context, eventID string) (bool, error) {
 }
 
 // waitHandled waits for the responder's log line about eventID.
-func (r *run) waitHandled(ctx context.Context, eventID string) (*Handled, error) {
-	deadline := time.Now().Add(r.opts.Wait)
-	for {
-		for l := range strings.Lines(r.fn.Output()) {
-			if !strings.Contains(l, eventID) {
-				continue
-			}
-			var line struct {
-				Level          string    `json:"level"`
-				Msg            string    `json:"msg"`
-				Message        string    `json:"message"` // Lambda's JSON log format
-				DurationMs     float64   `json:"durationMs"`
-				Outcomes       []Outcome `json:"outcomes"`
-				Classification struct {
-					Severity string `json:"severity"`
-					Actor    string `json:"actor"`
-				} `json:"classification"`
-			}
-			if json.Unmarshal([]byte(l), &line) != nil || !strings.HasPrefix(line.Msg+line.Message, "event handled") {
-				continue
-			}
-			return &Handled{Level: line.Level, Severity: line.Classification.Severity, Actor: line.Classification.Actor,
-				DurationMs: line.DurationMs, Outcomes: line.Outcomes}, nil
-		}
-		if r.fn.Exited() {
-			return nil, fmt.Errorf("the responder exited:\n%s", r.fn.Output())
-		}
-		if time.Now().After(deadline) {
-			return nil, fmt.Errorf("no report within %s", r.opts.Wait)
-		}
-		select {
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		case <-time.After(20 * time.Millisecond):
-		}
+func (r *run) waitHandled(eventID string) (*Handled, error) {
+	var lines []map[string]any
+	var readErr error
+	err := r.w.WaitFor(r.opts.Wait, func() bool {
+		lines, readErr = r.w.Handled(eventID)
+		return readErr != nil || len(lines) > 0
+	})
+	switch {
+	case readErr != nil:
+		return nil, readErr
+	case err != nil:
+		return nil, fmt.Errorf("no report (%w):\n%s", err, r.w.Fn.Output())
 	}
+	b, err := json.Marshal(lines[0])
+	if err != nil {
+		return nil, fmt.Errorf("responder log line: %w", err)
+	}
+	var line struct {
+		Level          string    `json:"level"`
+		DurationMs     float64   `json:"durationMs"`
+		Outcomes       []Outcome `json:"outcomes"`
+		Classification struct {
+			Severity string `json:"severity"`
+			Actor    string `json:"actor"`
+		} `json:"classification"`
+	}
+	if err := json.Unmarshal(b, &line); err != nil {
+		return nil, fmt.Errorf("responder log line: %w", err)
+	}
+	return &Handled{Level: line.Level, Severity: line.Classification.Severity, Actor: line.Classification.Actor,
+		DurationMs: line.DurationMs, Outcomes: line.Outcomes}, nil
 }
 
 // receiveAlert waits for the one alert on the subscriber queue.
 func (r *run) receiveAlert(ctx context.Context) (*Alert, error) {
-	msgs, err := r.srv.ReceiveMessages(ctx, r.queueURL, 1, r.opts.Wait)
+	got, err := r.w.Notifications(ctx, 1, r.opts.Wait)
 	if err != nil {
 		return nil, err
 	}
-	if len(msgs) == 0 {
+	if len(got) == 0 {
 		return nil, fmt.Errorf("nothing within %s", r.opts.Wait)
 	}
-	var env struct{ Type, Subject, Message string }
-	if err := json.Unmarshal([]byte(msgs[0]), &env); err != nil {
-		return nil, fmt.Errorf("decode SNS notification: %w", err)
-	}
-	a := &Alert{Subject: env.Subject}
-	if err := json.Unmarshal([]byte(env.Message), &a.Document); err != nil {
+	a := &Alert{Subject: got[0].Subject}
+	if err := json.Unmarshal([]byte(got[0].Message), &a.Document); err != nil {
 		return nil, fmt.Errorf("decode alert document: %w", err)
 	}
 	return a, nil
@@ -373,7 +258,7 @@ func (r *run) state(ctx context.Context) (State, error) {
 		return s, fmt.Errorf("read access keys: %w", err)
 	}
 	for _, k := range keys.AccessKeyMetadata {
-		if aws.ToString(k.AccessKeyId) == r.keyID {
+		if aws.ToString(k.AccessKeyId) == r.w.KeyID {
 			s.KeyStatus = string(k.Status)
 		}
 	}

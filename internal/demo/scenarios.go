@@ -40,7 +40,7 @@ var scenarios = map[Scenario]scenarioDef{
 		attack: func(ctx context.Context, r *run) (string, error) {
 			n := r.opts.Names
 			_, err := r.ct.StopLogging(ctx, &cloudtrail.StopLoggingInput{Name: aws.String(n.Trail)})
-			return fmt.Sprintf("%s (IAM user, key %s) calls cloudtrail:StopLogging on %s", n.User, r.keyID, n.Trail), err
+			return fmt.Sprintf("%s (IAM user, key %s) calls cloudtrail:StopLogging on %s", n.User, r.w.KeyID, n.Trail), err
 		},
 		verify: func(res *Result) []Check {
 			return []Check{logsAgain(res), quarantined(res), keyInactive(res)}

@@ -34,11 +34,15 @@ import (
 // the perf program share it.
 //
 // The names are the samples' own with "-"+suffix appended (none for suffix
-// ""), so Event can translate a sample into this world.
+// ""), so Event can translate a sample into this world. The demo names its
+// resources itself (NewResponderWorldNamed).
 type ResponderWorld struct {
 	Srv *Server
 
 	Trail, Bucket, User, Role, Responder string
+	// Topic, Policy and Rule name the alert topic, the quarantine policy
+	// and the responder's rule.
+	Topic, Policy, Rule string
 
 	TrailARN, KeyID, PolicyARN, TopicARN, QueueURL string
 
@@ -51,12 +55,27 @@ type ResponderWorld struct {
 // subscriber receives alerts as published, otherwise in SNS's notification
 // envelope.
 func NewResponderWorld(ctx context.Context, srv *Server, suffix string, rawAlerts bool) (*ResponderWorld, error) {
-	w := &ResponderWorld{Srv: srv, Trail: "management-trail", Bucket: "trailguard-logs-123456789012", User: "mallory", Role: "ci-deployer", Responder: "trailguard-responder"}
+	n := WorldNames{Trail: "management-trail", Bucket: "trailguard-logs-123456789012", User: "mallory", Role: "ci-deployer", Responder: "trailguard-responder"}
 	if suffix != "" {
-		for _, n := range []*string{&w.Trail, &w.Bucket, &w.User, &w.Role, &w.Responder} {
-			*n += "-" + suffix
+		for _, p := range []*string{&n.Trail, &n.Bucket, &n.User, &n.Role, &n.Responder} {
+			*p += "-" + suffix
 		}
 	}
+	n.Topic, n.Policy, n.Rule = "trailguard-alerts-"+n.Responder, "trailguard-deny-all-"+n.Responder, n.Responder+"-cloudtrail"
+
+	return NewResponderWorldNamed(ctx, srv, n, rawAlerts)
+}
+
+// WorldNames are a world's resource names; Trail, User and Role replace the
+// samples' own in Event.
+type WorldNames struct {
+	Trail, Bucket, User, Role, Responder, Topic, Policy, Rule string
+}
+
+// NewResponderWorldNamed creates the target on srv with the given names.
+func NewResponderWorldNamed(ctx context.Context, srv *Server, n WorldNames, rawAlerts bool) (*ResponderWorld, error) {
+	w := &ResponderWorld{Srv: srv, Trail: n.Trail, Bucket: n.Bucket, User: n.User, Role: n.Role, Responder: n.Responder,
+		Topic: n.Topic, Policy: n.Policy, Rule: n.Rule}
 
 	var err error
 	if w.TrailARN, err = srv.CreateLoggingTrail(ctx, w.Trail, w.Bucket); err != nil {
@@ -71,11 +90,11 @@ func NewResponderWorld(ctx context.Context, srv *Server, suffix string, rawAlert
 		return nil, err
 	}
 
-	if w.PolicyARN, err = srv.CreateDenyAllPolicy(ctx, "trailguard-deny-all-"+w.Responder); err != nil {
+	if w.PolicyARN, err = srv.CreateDenyAllPolicy(ctx, w.Policy); err != nil {
 		return nil, err
 	}
 
-	if w.TopicARN, w.QueueURL, err = srv.CreateTopicWithQueue(ctx, "trailguard-alerts-"+w.Responder, rawAlerts); err != nil {
+	if w.TopicARN, w.QueueURL, err = srv.CreateTopicWithQueue(ctx, w.Topic, rawAlerts); err != nil {
 		return nil, err
 	}
 
@@ -121,16 +140,27 @@ func (w *ResponderWorld) Env(selfRoleARN string) []string {
 
 // Deploy adds the protection: the responder's own role, the function
 // (Responder) served by bootstrap with Env, and the catalog's CloudTrail
-// rule (Responder+"-cloudtrail") targeting it. Teardown undoes it.
+// rule (Rule) targeting it. Teardown undoes it.
 func (w *ResponderWorld) Deploy(ctx context.Context, bootstrap string) error {
-	pattern := ""
+	return w.DeployArgs(ctx, bootstrap, nil)
+}
 
+// CloudTrailRule is the catalog's pattern for CloudTrail's API and how many
+// event names it holds.
+func CloudTrailRule() (string, int) {
 	for _, r := range catalog.Rules() {
 		if r.ID == "cloudtrail" {
-			pattern = r.Pattern.JSON()
+			return r.Pattern.JSON(), len(r.Pattern.Detail.EventName)
 		}
 	}
 
+	return "", 0
+}
+
+// DeployArgs is Deploy with the function served by binary run with args
+// (the demo serves it from its own executable).
+func (w *ResponderWorld) DeployArgs(ctx context.Context, binary string, args []string) error {
+	pattern, _ := CloudTrailRule()
 	if pattern == "" {
 		return errors.New("catalog has no cloudtrail rule")
 	}
@@ -144,11 +174,11 @@ func (w *ResponderWorld) Deploy(ctx context.Context, bootstrap string) error {
 		return err
 	}
 
-	if w.Fn, err = w.Srv.StartFunction(ctx, w.Responder, bootstrap, w.Env(w.SelfRoleARN)); err != nil {
+	if w.Fn, err = w.Srv.StartFunctionArgs(ctx, w.Responder, binary, args, w.Env(w.SelfRoleARN)); err != nil {
 		return err
 	}
 
-	w.RuleName = w.Responder + "-cloudtrail"
+	w.RuleName = w.Rule
 	_, err = w.Srv.CreateRule(ctx, w.RuleName, pattern, w.FunctionARN)
 
 	return err
@@ -160,7 +190,8 @@ func (w *ResponderWorld) Deploy(ctx context.Context, bootstrap string) error {
 // get to.
 func (w *ResponderWorld) Teardown() {
 	if w.RuleName != "" {
-		ctx := context.Background()
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
 		eb := eventbridge.NewFromConfig(w.Srv.Config(ctx))
 		_, _ = eb.RemoveTargets(ctx, &eventbridge.RemoveTargetsInput{Rule: aws.String(w.RuleName), Ids: []string{"target"}})
 		_, _ = eb.DeleteRule(ctx, &eventbridge.DeleteRuleInput{Name: aws.String(w.RuleName)})
