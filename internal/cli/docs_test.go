@@ -47,9 +47,11 @@ func buildDocsWorld(t *testing.T, srv *emulator.Server) {
 			IgnorePublicAcls: aws.Bool(true), BlockPublicPolicy: aws.Bool(true), RestrictPublicBuckets: aws.Bool(true)}})
 	check("pab", err)
 	_, err = s3c.PutBucketPolicy(ctx, &s3.PutBucketPolicyInput{Bucket: aws.String("org-audit-logs"), Policy: aws.String(fmt.Sprintf(
-		`{"Version":"2012-10-17","Statement":[{"Sid":"AWSCloudTrailWrite","Effect":"Allow","Principal":{"Service":"cloudtrail.amazonaws.com"},`+
+		`{"Version":"2012-10-17","Statement":[{"Sid":"AWSCloudTrailAclCheck","Effect":"Allow","Principal":{"Service":"cloudtrail.amazonaws.com"},`+
+			`"Action":"s3:GetBucketAcl","Resource":"arn:aws:s3:::org-audit-logs","Condition":{"StringEquals":{"aws:SourceArn":%q}}},`+
+			`{"Sid":"AWSCloudTrailWrite","Effect":"Allow","Principal":{"Service":"cloudtrail.amazonaws.com"},`+
 			`"Action":"s3:PutObject","Resource":"arn:aws:s3:::org-audit-logs/AWSLogs/123456789012/*",`+
-			`"Condition":{"StringEquals":{"aws:SourceArn":%q}}}]}`, arn))})
+			`"Condition":{"StringEquals":{"aws:SourceArn":%q}}}]}`, arn, arn))})
 	check("policy", err)
 	_, err = s3c.PutBucketVersioning(ctx, &s3.PutBucketVersioningInput{Bucket: aws.String("org-audit-logs"),
 		VersioningConfiguration: &s3types.VersioningConfiguration{Status: s3types.BucketVersioningStatusEnabled}})

@@ -54,7 +54,8 @@ func (s *Severity) UnmarshalText(b []byte) error {
 // Status is the outcome of one check on one resource.
 type Status string
 
-// Statuses. Error means the check could not be made (the API call failed).
+// Statuses. Error means the check could not be made (the API call failed,
+// or the content read cannot be judged: see package judgment).
 const (
 	Pass  Status = "pass"
 	Fail  Status = "fail"
