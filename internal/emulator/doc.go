@@ -16,6 +16,11 @@
 //   - runtime API bookkeeping, so StartFunction can tell when a child process
 //     has started polling for invocations.
 //
+// cloudtrail.go, the CloudTrail double, is over 400 lines on purpose: it is
+// one state machine (a trail's extra fields, its selectors and its logging
+// state kept beside kumo's, replaced together on UpdateTrail), and cutting it
+// by operation would spread that one state over several files.
+//
 // # How kumo's self-calls reach this server
 //
 // kumo's EventBridge delivers to Lambda targets by POSTing to
