@@ -61,7 +61,8 @@ attach-policy, or the infra's opt-in construct.
 
 Inputs come from flags, or from the responder's settings in the environment
 (TRAILGUARD_TRAILS, TRAILGUARD_RULES, TRAILGUARD_TOPIC_ARN,
-TRAILGUARD_SELF_ROLE_ARN, TRAILGUARD_ALLOW); flags win.`
+TRAILGUARD_SELF_ROLE_ARN, TRAILGUARD_ALLOW, TRAILGUARD_MEMBER_ROLE_NAME);
+flags win.`
 
 func newGuardrailsCmd(e *env, g *globals) *cobra.Command {
 	in := &guardrailsInput{}
@@ -105,7 +106,7 @@ func newGuardrailsCmd(e *env, g *globals) *cobra.Command {
 	f.StringSliceVar(&in.functions, "function", nil, "trailguard's responder functions, names or ARNs")
 	f.StringSliceVar(&in.topics, "topic", nil, "trailguard's alert topics, names or ARNs (default: "+config.EnvTopicARN+")")
 	f.StringVar(&in.responder, "responder-role-arn", "", "trailguard's responder role, exempt (default: "+config.EnvSelfRoleARN+"); required")
-	f.StringVar(&in.member, "member-role-arn", "", "trailguard's member role in organization mode, exempt")
+	f.StringVar(&in.member, "member-role-arn", "", "trailguard's member role in organization mode, exempt (default: every account's "+config.EnvMemberRoleName+" role, when set)")
 	f.StringSliceVar(&in.allow, "allow", nil, "break-glass principal ARNs or globs, exempt (default: "+config.EnvAllow+")")
 	return cmd
 }
@@ -138,6 +139,13 @@ func (in *guardrailsInput) build(e *env, g *globals, cmd *cobra.Command) (guardr
 	}
 	if gi.Region == "" {
 		gi.Region = e.getenv("AWS_REGION")
+	}
+	if gi.MemberRoleARN == "" {
+		// Organization mode: the hub reaches members through a role of this
+		// name in every account.
+		if name := strings.TrimSpace(e.getenv(config.EnvMemberRoleName)); name != "" {
+			gi.MemberRoleARN = "arn:" + in.partition + ":iam::*:role/" + name
+		}
 	}
 	if gi.ResponderRoleARN == "" {
 		gi.ResponderRoleARN = strings.TrimSpace(e.getenv(config.EnvSelfRoleARN))

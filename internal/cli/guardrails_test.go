@@ -46,15 +46,16 @@ func TestGuardrailsGolden(t *testing.T) {
 // The responder's settings in the environment are the defaults; flags win.
 func TestGuardrailsReadsTheResponderSettings(t *testing.T) {
 	e, out, errb := testEnv(false, map[string]string{
-		"TRAILGUARD_SELF_ROLE_ARN": "arn:aws:iam::123456789012:role/from-env",
-		"TRAILGUARD_TRAILS":        `[{"name":"env-trail","s3BucketName":"env-bucket","homeRegion":"eu-west-1"}]`,
-		"TRAILGUARD_ALLOW":         "arn:aws:iam::123456789012:user/env-admin",
-		"TRAILGUARD_TOPIC_ARN":     "arn:aws:sns:eu-west-1:123456789012:env-topic",
+		"TRAILGUARD_SELF_ROLE_ARN":    "arn:aws:iam::123456789012:role/from-env",
+		"TRAILGUARD_TRAILS":           `[{"name":"env-trail","s3BucketName":"env-bucket","homeRegion":"eu-west-1"}]`,
+		"TRAILGUARD_ALLOW":            "arn:aws:iam::123456789012:user/env-admin",
+		"TRAILGUARD_TOPIC_ARN":        "arn:aws:sns:eu-west-1:123456789012:env-topic",
+		"TRAILGUARD_MEMBER_ROLE_NAME": "TrailguardMember",
 	})
 	if code := run(t.Context(), []string{"guardrails", "--output", "json", "--allow", "arn:aws:iam::123456789012:user/flag-admin"}, e); code != ExitOK {
 		t.Fatalf("exit %d; stderr: %s", code, errb)
 	}
-	for _, want := range []string{"role/from-env", "trail/env-trail", "arn:aws:s3:::env-bucket", "env-topic", "user/flag-admin"} {
+	for _, want := range []string{"role/from-env", "trail/env-trail", "arn:aws:s3:::env-bucket", "env-topic", "user/flag-admin", "arn:aws:iam::*:role/TrailguardMember"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("output lacks %q", want)
 		}
