@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/trailguard/trailguard/internal/notify"
 	"github.com/trailguard/trailguard/internal/respond"
@@ -78,4 +79,26 @@ func TestAlertSchemaName(t *testing.T) {
 	if d := notify.Document(report(t, "stoplogging-iamuser", respond.StatusDone)); d.Schema != "trailguard.alert/v1" {
 		t.Errorf("schema %q", d.Schema)
 	}
+}
+
+// The drift alert reconciliation sends, pinned whole: subject, text and the
+// document machine subscribers receive.
+func TestDriftAlertGolden(t *testing.T) {
+	start := now
+	r := respond.ReconcileReport{
+		Started: start, Duration: 840 * time.Millisecond, Mode: "enforce",
+		Checked: []string{"trail management-trail", "bucket trailguard-logs-123456789012", "rule trailguard-cloudtrail"},
+		Drifts: []respond.Drift{
+			{Resource: "trail management-trail", Field: "logging", Want: "on", Got: "off", New: true,
+				Actions: []respond.Action{{Step: respond.StepRestore, Kind: respond.KindStartLogging, Target: "management-trail", Region: "us-east-1", Reason: "logging was stopped"}}},
+			{Resource: "rule trailguard-cloudtrail", Field: "state", Want: "ENABLED", Got: "DISABLED", New: false,
+				Actions: []respond.Action{{Step: respond.StepRestore, Kind: respond.KindEnableRule, Target: "trailguard-cloudtrail", Reason: "trailguard's own rule was disabled"}}},
+		},
+		Outcomes: []respond.Outcome{
+			{Action: respond.Action{Step: respond.StepRestore, Kind: respond.KindStartLogging, Target: "management-trail", Region: "us-east-1", Reason: "logging was stopped"}, Status: respond.StatusDone, Duration: 31 * time.Millisecond},
+			{Action: respond.Action{Step: respond.StepRestore, Kind: respond.KindEnableRule, Target: "trailguard-cloudtrail", Reason: "trailguard's own rule was disabled"}, Status: respond.StatusFailed, Error: "AccessDeniedException: not authorized"},
+		},
+	}
+	golden(t, "drift.txt.golden", []byte(notify.DriftSubject(r)+"\n\n"+notify.DriftText(r)))
+	golden(t, "drift.json.golden", indented(t, r))
 }

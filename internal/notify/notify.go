@@ -318,15 +318,7 @@ func DriftText(r respond.ReconcileReport) string {
 		fmt.Fprintf(&b, "  - %s %s: %s, baseline %s%s\n", d.Resource, d.Field, d.Got, d.Want, mark)
 	}
 	b.WriteString("\nWHAT TRAILGUARD DID\n")
-	for i, o := range r.Outcomes {
-		fmt.Fprintf(&b, "  %d. [%s] %s: %s\n     why: %s\n", i+1, statusWord(o.Status), o.Action.Step, o.Action, o.Action.Reason)
-		if o.Detail != "" {
-			fmt.Fprintf(&b, "     note: %s\n", o.Detail)
-		}
-		if o.Error != "" {
-			fmt.Fprintf(&b, "     error: %s\n", o.Error)
-		}
-	}
+	writeActions(&b, "  ", alertActions(r.Outcomes), true)
 	for i := range r.Gaps {
 		fmt.Fprintf(&b, "  Gap report: %s\n", gapLine(&r.Gaps[i]))
 	}
