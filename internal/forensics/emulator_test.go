@@ -273,3 +273,31 @@ func TestCollectIsBounded(t *testing.T) {
 		}
 	}
 }
+
+// A retried response keeps one window per blinding event, the later restore
+// time winning, so it is reported once.
+func TestRetriedResponseKeepsOneWindow(t *testing.T) {
+	srv, ctx := emulatortest.Start(t)
+	w := emulatortest.Target(t, srv, ctx, "retry")
+	clients := awsx.NewClients(srv.Config(ctx))
+	r := &forensics.Reporter{S3: clients.S3}
+	from := time.Date(2025, 3, 14, 10, 21, 7, 0, time.UTC)
+	g := respond.Gap{ID: "6c05c86f-92f9-4263-87e0-51f1ddfca529", Trail: w.Trail, Bucket: w.Bucket, From: from, To: from.Add(time.Minute)}
+	if _, err := r.RecordGap(ctx, g); err != nil {
+		t.Fatal(err)
+	}
+	g.To = from.Add(2 * time.Minute)
+	due, err := r.RecordGap(ctx, g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if keys := objects(t, clients.S3, w.Bucket, forensics.PendingPrefix); len(keys) != 1 {
+		t.Fatalf("pending windows %v, want one", keys)
+	}
+	if want := g.To.Add(forensics.DefaultDelay); !due.Equal(want) {
+		t.Errorf("due %s, want %s", due, want)
+	}
+	if _, err := r.RecordGap(ctx, respond.Gap{ID: "x", To: from}); err == nil {
+		t.Error("a window without a bucket was accepted")
+	}
+}

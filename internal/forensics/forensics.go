@@ -173,9 +173,11 @@ func (r *Reporter) init() {
 // due is when the window's report is collected.
 func (r *Reporter) due(g respond.Gap) time.Time { return g.To.Add(r.Delay) }
 
-// pendingKey names a window's object: sortable by restore time.
+// pendingKey names a window's object by its ID: a retried response (Lambda
+// retries an event whose containment failed) overwrites its window instead
+// of adding a second one, and so a second report.
 func pendingKey(g respond.Gap) string {
-	return PendingPrefix + g.To.UTC().Format("20060102T150405Z") + "-" + safe(g.ID) + ".json"
+	return PendingPrefix + safe(g.ID) + ".json"
 }
 
 // reportKey names a report's object: per trail, by blinding time.
