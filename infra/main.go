@@ -111,6 +111,13 @@ func propsFromContext(get func(string) string) (*trailguardcdk.TrailguardStackPr
 		}
 		p.EncryptWithKms = &b
 	}
+	if v := get("securityHub"); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return nil, fmt.Errorf("context securityHub=%q: %w", v, err)
+		}
+		p.SecurityHub = &b
+	}
 	if v := get("reconcileMinutes"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 {

@@ -6,7 +6,7 @@ func TestPropsFromContext(t *testing.T) {
 	ctx := map[string]string{
 		"alertEmails": " a@example.com, ,b@example.com", "kms": "true", "allow": "arn:aws:iam::1:role/ci",
 		"existingTrail": "org", "existingTrailBucket": "logs", "reservedConcurrency": "0",
-		"minRetentionDays": "400",
+		"minRetentionDays": "400", "securityHub": "true",
 	}
 	p, err := propsFromContext(func(k string) string { return ctx[k] })
 	if err != nil {
@@ -15,10 +15,10 @@ func TestPropsFromContext(t *testing.T) {
 	pp := p.Protection
 	if len(*pp.AlertEmails) != 2 || *(*pp.AlertEmails)[1] != "b@example.com" || !*pp.EncryptWithKms ||
 		*pp.ExistingTrail.BucketName != "logs" || *pp.ReservedConcurrency != 0 || len(*pp.Allow) != 1 ||
-		*pp.MinRetentionDays != 400 {
+		*pp.MinRetentionDays != 400 || !*pp.SecurityHub {
 		t.Errorf("props %+v", pp)
 	}
-	for _, bad := range []map[string]string{{"kms": "yes please"}, {"reconcileMinutes": "0"}, {"reservedConcurrency": "-1"}, {"minRetentionDays": "0"}, {"minRetentionDays": "1y"}} {
+	for _, bad := range []map[string]string{{"kms": "yes please"}, {"reconcileMinutes": "0"}, {"reservedConcurrency": "-1"}, {"minRetentionDays": "0"}, {"minRetentionDays": "1y"}, {"securityHub": "on"}} {
 		if _, err := propsFromContext(func(k string) string { return bad[k] }); err == nil {
 			t.Errorf("%v accepted", bad)
 		}

@@ -90,6 +90,7 @@ func TestDefaultFunction(t *testing.T) {
 		"TRAILGUARD_ALLOW":                 "arn:aws:iam::111111111111:role/deployer,arn:aws:iam::*:role/cdk-*",
 		"TRAILGUARD_SELF_ROLE_ARN":         "{" + role + ".Arn}",
 		"TRAILGUARD_MIN_RETENTION_DAYS":    "365",
+		"TRAILGUARD_SECURITYHUB":           "false",
 	}
 	for k, v := range want {
 		if env[k] != v {

@@ -28,7 +28,8 @@ type permissionInputs struct {
 	trailLogGroupArn *string
 	// ruleNames are the physical names of trailguard's own EventBridge rules
 	// (every catalog rule and the reconcile schedule), in the stack's region.
-	ruleNames []string
+	ruleNames   []string // securityHub: the responder imports findings into Security Hub.
+	securityHub bool
 }
 
 // responderStatements is every permission the responder has, in one place.
@@ -108,6 +109,13 @@ func responderStatements(in permissionInputs) []awsiam.PolicyStatement {
 		withCondition(allow("ListGapReports", []string{"s3:ListBucket"}, arn("arn:", partition, ":s3:::", *in.trailBucket)),
 			"StringLike", "s3:prefix", jsii.String("trailguard/*")),
 	)
+	if in.securityHub {
+		// Findings go to the account's default product, the only one an
+		// account may import its own findings into; nothing else of
+		// Security Hub (BatchImportFindings creates and updates findings).
+		out = append(out, allow("ImportFindings", []string{"securityhub:BatchImportFindings"},
+			arn("arn:", partition, ":securityhub:", *awscdk.Aws_REGION(), ":", account, ":product/", account, "/default")))
+	}
 	if in.trailKeyArn != nil {
 		// DisableKey / ScheduleKeyDeletion on the trail's key stop delivery:
 		// read its state, cancel the deletion, enable it; reconciliation

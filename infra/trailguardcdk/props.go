@@ -82,6 +82,12 @@ type ProtectionProps struct {
 	// CloudFormation. The organization's hub fixes it (HubRoleName) so that
 	// member roles can trust it by ARN.
 	RoleName *string
+	// SecurityHub also imports each response and each reconciliation drift
+	// into AWS Security Hub as an ASFF finding (TRAILGUARD_SECURITYHUB=true),
+	// through the account's default product; the role then may call
+	// securityhub:BatchImportFindings on that product only. Security Hub
+	// must be enabled in the account and region. Default false.
+	SecurityHub *bool
 	// Code is the responder's code. Default: BuildResponder into
 	// build/trailguard-responder under the current directory.
 	Code awslambda.Code

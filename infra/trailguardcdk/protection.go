@@ -197,6 +197,7 @@ func NewProtection(scope constructs.Construct, id *string, props *ProtectionProp
 			trailKeyArn:         baseline.KmsKeyID, // this stack's key (a token) or the existing trail's
 			trailLogGroupArn:    baseline.CloudWatchLogsLogGroupArn,
 			ruleNames:           p.ruleNames,
+			securityHub:         props.SecurityHub != nil && *props.SecurityHub,
 		})),
 	})
 	cdknag.NagSuppressions_AddResourceSuppressions(policy, responderPolicySuppressions(permissionInputs{
@@ -270,6 +271,7 @@ func NewProtection(scope constructs.Construct, id *string, props *ProtectionProp
 			config.EnvTrails:              jsii.String(string(trails)),
 			config.EnvRules:               jsii.String(strings.Join(p.ruleNames, ",")),
 			config.EnvMinRetentionDays:    jsii.String(fmt.Sprint(minRetention)),
+			config.EnvSecurityHub:         jsii.String(fmt.Sprint(props.SecurityHub != nil && *props.SecurityHub)),
 		},
 	})
 	// The function must not run before its permissions exist.

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"reflect"
 	"sort"
+	"strings"
 	"sync"
 	"testing"
 
@@ -115,10 +116,32 @@ var kmsStack = sync.OnceValue(func() *synthesized {
 			SlackWorkspaceID:    jsii.String("T0123456"),
 			SlackChannelID:      jsii.String("C0123456"),
 			ReservedConcurrency: jsii.Number(0),
+			SecurityHub:         jsii.Bool(true),
 			Code:                fakeCode(&tempDirer{}),
 		},
 	})
 })
+
+// With SecurityHub the responder is told to import findings and may call
+// exactly BatchImportFindings, on the account's default product only.
+func TestSecurityHubOptInSetsTheSettingAndTheOneGrant(t *testing.T) {
+	s := kmsStack()
+	if env := s.env(t); env["TRAILGUARD_SECURITYHUB"] != "true" {
+		t.Errorf("TRAILGUARD_SECURITYHUB = %q, want true", env["TRAILGUARD_SECURITYHUB"])
+	}
+	got, _ := s.responderPolicy(t)
+	var hub []statement
+	for _, st := range got {
+		for _, a := range st.Actions {
+			if strings.HasPrefix(a, "securityhub:") {
+				hub = append(hub, st)
+				break
+			}
+		}
+	}
+	compareStatements(t, hub, []statement{{Sid: "ImportFindings", Effect: "Allow", Actions: []string{"securityhub:BatchImportFindings"},
+		Resources: []string{"arn:{AWS::Partition}:securityhub:{AWS::Region}:{AWS::AccountId}:product/{AWS::AccountId}/default"}}})
+}
 
 func TestKmsEncryptsTrailTopicQueuesAndBucket(t *testing.T) {
 	s := kmsStack()
