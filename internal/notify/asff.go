@@ -204,7 +204,7 @@ func asffSeverity(s catalog.Severity) Severity {
 // FindingID is the finding Id of the response to a CloudTrail event: the
 // same event (a retry, a duplicate delivery) always gives the same Id.
 func FindingID(account, region, eventID string) string {
-	return clip(fmt.Sprintf("trailguard/%s/%s/event/%s", account, region, eventID), MaxID)
+	return Clip(fmt.Sprintf("trailguard/%s/%s/event/%s", account, region, eventID), MaxID)
 }
 
 // ASFF renders the response to one event as a Security Hub finding, to be
@@ -227,30 +227,30 @@ func ASFF(r respond.Report, region string, now time.Time) Finding {
 		SchemaVersion:   SchemaVersion,
 		ID:              FindingID(account, firstOf(rec.AWSRegion, region), firstOf(rec.EventID, fallbackID(r))),
 		ProductARN:      ProductARN(region, account),
-		GeneratorID:     clip("trailguard/catalog/"+rec.EventSource+"/"+rec.EventName, MaxGeneratorID),
+		GeneratorID:     Clip("trailguard/catalog/"+rec.EventSource+"/"+rec.EventName, MaxGeneratorID),
 		AwsAccountID:    account,
-		Region:          clip(region, 16),
+		Region:          Clip(region, 16),
 		Types:           types,
 		FirstObservedAt: Stamp(seen), LastObservedAt: Stamp(seen),
 		CreatedAt: Stamp(seen), UpdatedAt: Stamp(now),
 		Severity:              sev,
-		Title:                 clip(title(r), MaxTitle),
-		Description:           clip(description(r), MaxDescription),
+		Title:                 Clip(title(r), MaxTitle),
+		Description:           Clip(description(r), MaxDescription),
 		SourceURL:             ConsoleURL(r),
 		Resources:             responseResources(r, region),
 		Workflow:              &Workflow{Status: workflow(r)},
 		RecordState:           "ACTIVE",
-		Note:                  &Note{Text: clip(actionSummary(r.Outcomes), MaxNoteText), UpdatedBy: "trailguard", UpdatedAt: Stamp(now)},
+		Note:                  &Note{Text: Clip(actionSummary(r.Outcomes), MaxNoteText), UpdatedBy: "trailguard", UpdatedAt: Stamp(now)},
 		FindingProviderFields: &FindingProviderFields{Severity: &sev, Types: types},
 	}
 	if f.Note.Text == "" {
 		f.Note.Text = "no action taken"
 	}
 	if rec := remediationText(r); rec != "" {
-		f.Remediation = &Remediation{Recommendation: Recommendation{Text: clip(rec, MaxRecommendation), URL: ConsoleURL(r)}}
+		f.Remediation = &Remediation{Recommendation: Recommendation{Text: Clip(rec, MaxRecommendation), URL: ConsoleURL(r)}}
 	}
 	f.Action = &APICallAction{ActionType: "AWS_API_CALL", AwsAPICallAction: APICallInfo{
-		API: clip(rec.EventName, 128), ServiceName: clip(rec.EventSource, 128),
+		API: Clip(rec.EventName, 128), ServiceName: Clip(rec.EventSource, 128),
 		FirstSeen: Stamp(seen), LastSeen: Stamp(seen),
 	}}
 	if ip := net.ParseIP(rec.SourceIPAddress); ip != nil && ip.To4() != nil {
@@ -305,20 +305,20 @@ func DriftASFF(r respond.ReconcileReport, account, region string, now time.Time)
 			SchemaVersion:   SchemaVersion,
 			ID:              DriftFindingID(account, region, d),
 			ProductARN:      ProductARN(region, account),
-			GeneratorID:     clip("trailguard/reconcile/"+d.Field, MaxGeneratorID),
+			GeneratorID:     Clip("trailguard/reconcile/"+d.Field, MaxGeneratorID),
 			AwsAccountID:    account,
-			Region:          clip(region, 16),
+			Region:          Clip(region, 16),
 			Types:           types,
 			FirstObservedAt: Stamp(seen), LastObservedAt: Stamp(seen),
 			CreatedAt: Stamp(seen), UpdatedAt: Stamp(now),
 			Severity: sev,
-			Title:    clip(fmt.Sprintf("%s %s is %s (baseline %s): %s", d.Resource, d.Field, d.Got, d.Want, status), MaxTitle),
-			Description: clip(fmt.Sprintf("trailguard's reconciliation found that %s has %s %s where its baseline says %s, and no CloudTrail event announced the change "+
+			Title:    Clip(fmt.Sprintf("%s %s is %s (baseline %s): %s", d.Resource, d.Field, d.Got, d.Want, status), MaxTitle),
+			Description: Clip(fmt.Sprintf("trailguard's reconciliation found that %s has %s %s where its baseline says %s, and no CloudTrail event announced the change "+
 				"(an event was lost, or a disabled rule could not see its own disabling). Look in CloudTrail's event history for who made it.", d.Resource, d.Field, d.Got, d.Want), MaxDescription),
 			Resources:             []Resource{driftResource(d.Resource, account, region)},
 			Workflow:              &Workflow{Status: workflowOf(outcomes[i], true)},
 			RecordState:           "ACTIVE",
-			Note:                  &Note{Text: clip(firstOf(actionSummary(outcomes[i]), "no action taken"), MaxNoteText), UpdatedBy: "trailguard", UpdatedAt: Stamp(now)},
+			Note:                  &Note{Text: Clip(firstOf(actionSummary(outcomes[i]), "no action taken"), MaxNoteText), UpdatedBy: "trailguard", UpdatedAt: Stamp(now)},
 			FindingProviderFields: &FindingProviderFields{Severity: &sev, Types: types},
 		}
 		var manual []string
@@ -328,7 +328,7 @@ func DriftASFF(r respond.ReconcileReport, account, region string, now time.Time)
 			}
 		}
 		if len(manual) > 0 {
-			f.Remediation = &Remediation{Recommendation: Recommendation{Text: clip(strings.Join(manual, " "), MaxRecommendation)}}
+			f.Remediation = &Remediation{Recommendation: Recommendation{Text: Clip(strings.Join(manual, " "), MaxRecommendation)}}
 		}
 		f.ProductFields = productFields([][2]string{
 			{"trailguard/Mode", string(r.Mode)},
@@ -478,11 +478,11 @@ func productFields(fields [][2]string, outcomes []respond.Outcome) map[string]st
 		if v == "" || len(m) >= MaxProductFields {
 			return
 		}
-		k = clip(k, MaxFieldKey)
+		k = Clip(k, MaxFieldKey)
 		for n := 2; m[k] != ""; n++ {
-			k = clip(fmt.Sprintf("%s/%d", strings.TrimSuffix(k, fmt.Sprintf("/%d", n-1)), n), MaxFieldKey)
+			k = Clip(fmt.Sprintf("%s/%d", strings.TrimSuffix(k, fmt.Sprintf("/%d", n-1)), n), MaxFieldKey)
 		}
-		m[k] = clip(v, MaxFieldValue)
+		m[k] = Clip(v, MaxFieldValue)
 	}
 	for _, f := range fields {
 		add(f[0], f[1])
@@ -529,7 +529,7 @@ func targetResource(t respond.Target, account, region string) (Resource, bool) {
 		if !strings.HasPrefix(id, "arn:") {
 			id = fmt.Sprintf("arn:%s:cloudtrail:%s:%s:trail/%s", p, where, account, id)
 		}
-		return Resource{Type: "AwsCloudTrailTrail", ID: id, Partition: p, Region: clip(where, 16)}, true
+		return Resource{Type: "AwsCloudTrailTrail", ID: id, Partition: p, Region: Clip(where, 16)}, true
 	case catalog.Bucket:
 		return bucketResource(t.ID, where), true
 	case catalog.Key:
@@ -539,19 +539,19 @@ func targetResource(t respond.Target, account, region string) (Resource, bool) {
 		if !strings.HasPrefix(id, "arn:") {
 			id = fmt.Sprintf("arn:%s:lambda:%s:%s:function:%s", p, where, account, id)
 		}
-		return Resource{Type: "AwsLambdaFunction", ID: id, Partition: p, Region: clip(where, 16)}, true
+		return Resource{Type: "AwsLambdaFunction", ID: id, Partition: p, Region: Clip(where, 16)}, true
 	case catalog.Topic:
-		return Resource{Type: "AwsSnsTopic", ID: t.ID, Partition: p, Region: clip(where, 16)}, true
+		return Resource{Type: "AwsSnsTopic", ID: t.ID, Partition: p, Region: Clip(where, 16)}, true
 	case catalog.Role:
 		id := t.ID
 		if !strings.HasPrefix(id, "arn:") {
 			id = fmt.Sprintf("arn:%s:iam::%s:role/%s", p, account, id)
 		}
-		return Resource{Type: "AwsIamRole", ID: id, Partition: p, Region: clip(where, 16)}, true
+		return Resource{Type: "AwsIamRole", ID: id, Partition: p, Region: Clip(where, 16)}, true
 	case catalog.Organization:
-		return Resource{Type: "AwsAccount", ID: fmt.Sprintf("AWS::::Account:%s", account), Partition: p, Region: clip(where, 16)}, true
+		return Resource{Type: "AwsAccount", ID: fmt.Sprintf("AWS::::Account:%s", account), Partition: p, Region: Clip(where, 16)}, true
 	}
-	return Resource{Type: "Other", ID: clip(t.ID, MaxID), Partition: p, Region: clip(where, 16),
+	return Resource{Type: "Other", ID: Clip(t.ID, MaxID), Partition: p, Region: Clip(where, 16),
 		Details: &ResourceDetails{Other: map[string]string{"kind": string(t.Kind)}}}, true
 }
 
@@ -561,7 +561,7 @@ func bucketResource(name, region string) Resource {
 	if !strings.HasPrefix(id, "arn:") {
 		id = "arn:" + p + ":s3:::" + name
 	}
-	return Resource{Type: "AwsS3Bucket", ID: id, Partition: p, Region: clip(region, 16)}
+	return Resource{Type: "AwsS3Bucket", ID: id, Partition: p, Region: Clip(region, 16)}
 }
 
 func keyResource(key, account, region string) Resource {
@@ -570,7 +570,7 @@ func keyResource(key, account, region string) Resource {
 	if !strings.HasPrefix(id, "arn:") {
 		id = fmt.Sprintf("arn:%s:kms:%s:%s:key/%s", p, region, account, key)
 	}
-	return Resource{Type: "AwsKmsKey", ID: id, Partition: p, Region: clip(region, 16)}
+	return Resource{Type: "AwsKmsKey", ID: id, Partition: p, Region: Clip(region, 16)}
 }
 
 // actorResource names the principal: an IAM user or the role behind a
@@ -593,15 +593,15 @@ func actorResource(a respond.Actor, rec trail.Record, region string) Resource {
 			delete(other, k)
 			continue
 		}
-		other[k] = clip(v, MaxOtherValue)
+		other[k] = Clip(v, MaxOtherValue)
 	}
-	res := Resource{Type: "Other", ID: clip(firstOf(a.ARN, a.Display, "unknown principal"), MaxID), Partition: p, Region: clip(region, 16), Details: &ResourceDetails{Other: other}}
+	res := Resource{Type: "Other", ID: Clip(firstOf(a.ARN, a.Display, "unknown principal"), MaxID), Partition: p, Region: Clip(region, 16), Details: &ResourceDetails{Other: other}}
 	switch {
 	case a.Type == "IAMUser" && a.ARN != "":
 		res.Type = "AwsIamUser"
 	case a.Type == "AssumedRole" && a.RoleName != "":
 		res.Type = "AwsIamRole"
-		other["session"] = clip(a.ARN, MaxOtherValue)
+		other["session"] = Clip(a.ARN, MaxOtherValue)
 		if acct := firstOf(a.Account, rec.RecipientAccountID); acct != "" {
 			res.ID = fmt.Sprintf("arn:%s:iam::%s:role/%s", p, acct, a.RoleName)
 		}
@@ -613,13 +613,13 @@ func driftResource(what, account, region string) Resource {
 	kind, name, _ := strings.Cut(what, " ")
 	switch kind {
 	case "trail":
-		return Resource{Type: "AwsCloudTrailTrail", ID: fmt.Sprintf("arn:%s:cloudtrail:%s:%s:trail/%s", Partition(region), region, account, name), Partition: Partition(region), Region: clip(region, 16)}
+		return Resource{Type: "AwsCloudTrailTrail", ID: fmt.Sprintf("arn:%s:cloudtrail:%s:%s:trail/%s", Partition(region), region, account, name), Partition: Partition(region), Region: Clip(region, 16)}
 	case "bucket":
 		return bucketResource(name, region)
 	case "key":
 		return keyResource(name, account, region)
 	}
-	return Resource{Type: "Other", ID: clip(what, MaxID), Partition: Partition(region), Region: clip(region, 16)}
+	return Resource{Type: "Other", ID: Clip(what, MaxID), Partition: Partition(region), Region: Clip(region, 16)}
 }
 
 func shortName(id string) string {
@@ -648,9 +648,9 @@ func firstOf(vals ...string) string {
 	return ""
 }
 
-// clip cuts s to at most max characters (Security Hub counts characters),
+// Clip cuts s to at most max characters (Security Hub counts characters),
 // marking the cut with an ellipsis.
-func clip(s string, max int) string {
+func Clip(s string, max int) string {
 	if utf8.RuneCountInString(s) <= max {
 		return s
 	}

@@ -207,6 +207,9 @@ type Alert struct {
 	RawEvent     json.RawMessage `json:"rawEvent,omitempty"`
 	// GapReport announces the report on the window the trail was blind.
 	GapReport *respond.GapNotice `json:"gapReport,omitempty"`
+	// OCSF is the same response as an OCSF Detection Finding (ocsf.go), for
+	// Security Lake custom sources and SIEMs.
+	OCSF *OCSFFinding `json:"ocsf,omitempty"`
 }
 
 // AlertEvent identifies the event.
@@ -256,6 +259,8 @@ func Document(r respond.Report) Alert {
 	if raw := r.Event.Raw; len(raw) > 0 && len(raw) <= maxRaw && json.Valid(raw) {
 		d.RawEvent = raw
 	}
+	o := OCSF(r)
+	d.OCSF = &o
 	return d
 }
 
