@@ -16,6 +16,7 @@ type checkInput struct {
 	regions          []string
 	concurrency      int
 	minRetentionDays int
+	securityHub      bool
 
 	failOnSeverity posture.Severity
 }
@@ -83,6 +84,7 @@ func newCheckCmd(e *env, g *globals) *cobra.Command {
 	f.StringSliceVar(&in.regions, "regions", nil, "check only these regions (comma-separated; default: every enabled region)")
 	f.IntVar(&in.concurrency, "concurrency", posture.DefaultConcurrency, "regions read at once")
 	f.IntVar(&in.minRetentionDays, "min-retention-days", posture.DefaultMinRetentionDays, "fail a bucket lifecycle rule that expires trail logs sooner than this")
+	f.BoolVar(&in.securityHub, "securityhub", false, "also import the failures into AWS Security Hub (the region's, the account's default product) as findings mapped to their controls")
 	return cmd
 }
 
@@ -114,6 +116,11 @@ func runCheck(cmd *cobra.Command, e *env, g *globals, in *checkInput) error {
 	}
 	if err := writeReport(e, in.output, rep); err != nil {
 		return err
+	}
+	if in.securityHub {
+		if err := importCheckFindings(ctx, e, cfg, rep); err != nil {
+			return err
+		}
 	}
 	if rep.Failing() {
 		return &ExitError{Code: ExitFindings}
