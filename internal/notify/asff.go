@@ -294,7 +294,9 @@ func DriftASFF(r respond.ReconcileReport, account, region string, now time.Time)
 	}
 	outcomes := driftOutcomes(r)
 	var out []Finding
+	defaultAccount := account
 	for i, d := range r.Drifts {
+		account, what := driftAccount(d.Resource, defaultAccount)
 		sev := Severity{Label: "HIGH", Original: catalog.High.String()}
 		types := []string{"TTPs/Defense Evasion/CloudTrail Tampering", "Software and Configuration Checks/AWS Security Best Practices/CloudTrail Drift"}
 		status := "not repaired"
@@ -315,7 +317,7 @@ func DriftASFF(r respond.ReconcileReport, account, region string, now time.Time)
 			Title:    Clip(fmt.Sprintf("%s %s is %s (baseline %s): %s", d.Resource, d.Field, d.Got, d.Want, status), MaxTitle),
 			Description: Clip(fmt.Sprintf("trailguard's reconciliation found that %s has %s %s where its baseline says %s, and no CloudTrail event announced the change "+
 				"(an event was lost, or a disabled rule could not see its own disabling). Look in CloudTrail's event history for who made it.", d.Resource, d.Field, d.Got, d.Want), MaxDescription),
-			Resources:             []Resource{driftResource(d.Resource, account, region)},
+			Resources:             []Resource{driftResource(what, account, region)},
 			Workflow:              &Workflow{Status: workflowOf(outcomes[i], true)},
 			RecordState:           "ACTIVE",
 			Note:                  &Note{Text: Clip(firstOf(actionSummary(outcomes[i]), "no action taken"), MaxNoteText), UpdatedBy: "trailguard", UpdatedAt: Stamp(now)},
@@ -341,6 +343,26 @@ func DriftASFF(r respond.ReconcileReport, account, region string, now time.Time)
 		out = append(out, f)
 	}
 	return out
+}
+
+// driftAccount finds the account a drift belongs to: organization
+// reconciliation names it first ("account 111111111111 (name): trail x");
+// otherwise it is the reconciled account.
+func driftAccount(resource, def string) (account, what string) {
+	rest, ok := strings.CutPrefix(resource, "account ")
+	if !ok || len(rest) < 12 {
+		return def, resource
+	}
+	id := rest[:12]
+	for _, c := range id {
+		if c < '0' || c > '9' {
+			return def, resource
+		}
+	}
+	if _, after, found := strings.Cut(rest, ": "); found {
+		return id, after
+	}
+	return def, resource
 }
 
 // driftOutcomes splits a run's outcomes by drift: Reconcile runs each

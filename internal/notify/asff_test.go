@@ -142,6 +142,15 @@ func TestDriftASFF(t *testing.T) {
 	if !strings.Contains(fs[0].ProductFields["trailguard/Action/01"], "[done] restore: start-logging") {
 		t.Errorf("drift outcome not carried: %v", fs[0].ProductFields)
 	}
+	// Organization reconciliation names each drift's account: the finding
+	// is that account's.
+	org := rep
+	org.Drifts = []respond.Drift{rep.Drifts[0]}
+	org.Drifts[0].Resource = "account 222222222222 (prod): trail management-trail"
+	if f := notify.DriftASFF(org, "111111111111", "us-east-1", now)[0]; f.AwsAccountID != "222222222222" ||
+		f.ProductARN != notify.ProductARN("us-east-1", "222222222222") || f.Resources[0].ID != "arn:aws:cloudtrail:us-east-1:222222222222:trail/management-trail" {
+		t.Errorf("organization drift: account %s product %s resource %s", f.AwsAccountID, f.ProductARN, f.Resources[0].ID)
+	}
 	// The same drift seen again is the same finding.
 	if again := notify.DriftASFF(rep, "123456789012", "us-east-1", now.Add(time.Hour)); again[0].ID != fs[0].ID || again[0].ID == fs[1].ID {
 		t.Errorf("drift Ids not stable per drift: %s %s %s", fs[0].ID, again[0].ID, fs[1].ID)
