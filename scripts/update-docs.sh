@@ -108,3 +108,24 @@ if n != 1:
 open("README.md", "w").write(new)
 PY
 echo "README.md: gap report block regenerated"
+
+# The findings blocks: the Security Hub finding of a real response on the
+# emulator, as GetFindings returns it, and the alert's OCSF rendering.
+go test ./internal/awsx -count=1 -run TestDocsFindings -findings-out "$bin/findings" >/dev/null
+python3 - "$bin/findings" <<'PY'
+import json, re, sys
+f = json.load(open(sys.argv[1]))
+asff = json.dumps(f["asff"], indent=2, ensure_ascii=False)
+ocsf = json.dumps(f["ocsf"], indent=2, ensure_ascii=False)
+def put(path, name, text):
+    doc = open(path).read()
+    block = "<!-- %s:begin -->\n```json\n%s\n```\n<!-- %s:end -->" % (name, text, name)
+    new, n = re.subn(r"<!-- %s:begin -->.*?<!-- %s:end -->" % (name, name), lambda m: block, doc, flags=re.S)
+    if n != 1:
+        sys.exit("%s has no %s block" % (path, name))
+    open(path, "w").write(new)
+put("README.md", "findings", asff)
+put("docs/findings.md", "asff", asff)
+put("docs/findings.md", "ocsf", ocsf)
+PY
+echo "README.md, docs/findings.md: findings blocks regenerated"

@@ -463,7 +463,7 @@ func description(r respond.Report) string {
 // the catalog's undo when trailguard did not undo it.
 func remediationText(r respond.Report) string {
 	if t := todos(r); len(t) > 0 {
-		return strings.Join(t, " ")
+		return strings.Join(t, "; ")
 	}
 	c := r.Plan.Classification
 	if c.Known && c.Entry.Undo != "" {
