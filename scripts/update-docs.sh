@@ -129,3 +129,18 @@ put("docs/findings.md", "asff", asff)
 put("docs/findings.md", "ocsf", ocsf)
 PY
 echo "README.md, docs/findings.md: findings blocks regenerated"
+
+# Organization mode's scale: on paper (1,000 accounts x 17 regions) and a
+# measured reconciliation of a simulated 200-account organization.
+go run ./perf/orgscale >"$bin/orgscale" 2>&1
+python3 - "$bin/orgscale" <<'PY'
+import re, sys
+out = open(sys.argv[1]).read().rstrip("\n")
+doc = open("docs/organization.md").read()
+block = "<!-- orgscale:begin -->\n```console\n$ go run ./perf/orgscale\n" + out + "\n```\n<!-- orgscale:end -->"
+new, n = re.subn(r"<!-- orgscale:begin -->.*?<!-- orgscale:end -->", lambda m: block, doc, flags=re.S)
+if n != 1:
+    sys.exit("docs/organization.md has no orgscale block")
+open("docs/organization.md", "w").write(new)
+PY
+echo "docs/organization.md: scale figures regenerated"

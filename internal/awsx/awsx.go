@@ -184,7 +184,7 @@ func NewHandler(ctx context.Context, getenv func(string) string, log *slog.Logge
 	}
 	if settings.Org.Hub {
 		reconcile = func(ctx context.Context) error {
-			rep, err := engine.ReconcileOrg(ctx, OrgAccounts{API: clients.Orgs}, config.DefaultOrgConcurrency)
+			rep, err := engine.ReconcileOrg(ctx, OrgAccounts{API: clients.Orgs}, settings.Org.Concurrency)
 			respond.LogReconcile(ctx, log, rep.Reconcile, err)
 			return err
 		}

@@ -56,6 +56,9 @@ const (
 	EnvDryRunAccounts = "TRAILGUARD_DRY_RUN_ACCOUNTS"
 	// EnvRegions lists the regions organization reconciliation covers.
 	EnvRegions = "TRAILGUARD_REGIONS"
+	// EnvOrgConcurrency is how many accounts organization reconciliation
+	// checks at a time.
+	EnvOrgConcurrency = "TRAILGUARD_ORG_CONCURRENCY"
 )
 
 // DefaultMinRetentionDays is one year, the retention CIS and most audit

@@ -3,6 +3,7 @@ package config
 import (
 	"fmt"
 	"regexp"
+	"strconv"
 	"strings"
 )
 
@@ -56,6 +57,8 @@ type Org struct {
 	// Regions are the regions organization reconciliation covers; empty
 	// means the responder's own region only.
 	Regions []string
+	// Concurrency is how many accounts reconciliation checks at a time.
+	Concurrency int
 }
 
 var (
@@ -89,6 +92,14 @@ func loadOrg(getenv func(string) string, errs []error) (Org, []error) {
 		Skip:           list(getenv(EnvSkipAccounts)),
 		DryRun:         list(getenv(EnvDryRunAccounts)),
 		Regions:        list(getenv(EnvRegions)),
+	}
+	o.Concurrency = DefaultOrgConcurrency
+	if v := strings.TrimSpace(getenv(EnvOrgConcurrency)); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 256 {
+			errs = append(errs, fmt.Errorf("%s: %q is not a number of accounts from 1 to 256", EnvOrgConcurrency, v))
+		}
+		o.Concurrency = n
 	}
 	switch v := strings.TrimSpace(getenv(EnvHub)); v {
 	case "", "false":
