@@ -1,6 +1,7 @@
 package e2e_test
 
 import (
+	"context"
 	"encoding/json"
 	"net/url"
 	"slices"
@@ -29,7 +30,8 @@ func (w world) alert() received {
 	w.T.Helper()
 	ns := w.Notifications(1, handleWait)
 	if len(ns) != 1 {
-		w.T.Fatalf("subscriber got %d messages, want 1: %q", len(ns), ns)
+		visible, inFlight, err := w.Srv.QueueDepth(context.WithoutCancel(w.Ctx), w.QueueURL)
+		w.T.Fatalf("subscriber got %d messages, want 1: %q (the queue holds %s visible, %s in flight; %v)", len(ns), ns, visible, inFlight, err)
 	}
 	r := received{Subject: ns[0].Subject}
 	if err := json.Unmarshal([]byte(ns[0].Message), &r.Alert); err != nil {

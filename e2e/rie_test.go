@@ -68,9 +68,9 @@ func TestBootstrapUnderRuntimeInterfaceEmulator(t *testing.T) {
 	if !w.Logging() {
 		t.Error("trail does not log after the invocation")
 	}
-	if !strings.Contains(out.String(), id) {
-		t.Errorf("responder did not log event %s", id)
-	}
+	// The emulator answers the invocation before the child's output has
+	// been copied into out: wait for the log line, bounded.
+	w.WaitFor(handleWait, "the responder to log event "+id, func() bool { return strings.Contains(out.String(), id) })
 	if r := w.alert(); r.Alert.Event.ID != id {
 		t.Errorf("alert is about %s, want %s", r.Alert.Event.ID, id)
 	}

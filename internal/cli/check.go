@@ -17,6 +17,7 @@ type checkInput struct {
 	concurrency      int
 	minRetentionDays int
 	securityHub      bool
+	onlyFailed       bool
 
 	failOnSeverity posture.Severity
 }
@@ -50,10 +51,18 @@ access logging), trailguard's EventBridge rule, and the account as a whole.
 Findings cite the AWS Security Hub control and CIS AWS Foundations Benchmark
 recommendation they correspond to.
 
+The credentials and the endpoint are verified first (sts:GetCallerIdentity):
+no credentials, rejected or expired credentials, or an endpoint that cannot
+be reached stop the check with exit 2 and the reason; nothing is reported as
+a finding. Region names given with --regions must exist and be enabled for
+the account.
+
 A region that cannot be read (access denied, opt-in region not enabled,
 throttling) is reported as findings with status "error"; other regions are
 still checked. Errors count against --fail-on like failures: not being able
-to look is not proof of safety.
+to look is not proof of safety. An account-wide judgment ("no trail is
+logging") is an error, not a failure, when some of what it needs could not
+be read.
 
 Read-only: the AWS managed policy SecurityAudit allows every call made.
 
@@ -69,7 +78,8 @@ func newCheckCmd(e *env, g *globals) *cobra.Command {
 		Example: `  trailguard check
   trailguard check --profile audit --fail-on critical
   trailguard check --output json | jq '.findings[] | select(.status != "pass")'
-  trailguard check --regions us-east-1,eu-west-1 --concurrency 2`,
+  trailguard check --regions us-east-1,eu-west-1 --concurrency 2
+  trailguard check --only-failed`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := in.validate(); err != nil {
@@ -85,6 +95,7 @@ func newCheckCmd(e *env, g *globals) *cobra.Command {
 	f.IntVar(&in.concurrency, "concurrency", posture.DefaultConcurrency, "regions read at once")
 	f.IntVar(&in.minRetentionDays, "min-retention-days", posture.DefaultMinRetentionDays, "fail a bucket lifecycle rule that expires trail logs sooner than this")
 	f.BoolVar(&in.securityHub, "securityhub", false, "also import the failures into AWS Security Hub (the region's, the account's default product) as findings mapped to their controls")
+	f.BoolVar(&in.onlyFailed, "only-failed", false, "show only failed and errored findings (the counts still cover all)")
 	return cmd
 }
 
@@ -114,7 +125,11 @@ func runCheck(cmd *cobra.Command, e *env, g *globals, in *checkInput) error {
 	if err != nil {
 		return fmt.Errorf("check: %w", err)
 	}
-	if err := writeReport(e, in.output, rep); err != nil {
+	shown := rep
+	if in.onlyFailed {
+		shown = rep.FailedOnly()
+	}
+	if err := writeReport(e, in.output, shown); err != nil {
 		return err
 	}
 	if in.securityHub {

@@ -75,7 +75,7 @@ func TestCheckHonoursAWSEndpointURL(t *testing.T) {
 			t.Errorf("%s: %q, want %q", id, found[id], want)
 		}
 	}
-	if rep.RegionSource != "configured" || strings.Join(rep.Regions, ",") != emulator.Region {
+	if rep.RegionSource != "ec2:DescribeRegions" || strings.Join(rep.Regions, ",") != emulator.Region {
 		t.Errorf("regions %v from %s", rep.Regions, rep.RegionSource)
 	}
 	// The emulator's bucket has no public access block: critical, exit 1.
@@ -101,7 +101,7 @@ func TestExitCodes(t *testing.T) {
 		{[]string{"check", "--concurrency", "0"}, ExitUsage, "want at least 1"},
 		{[]string{"check", "--nope"}, ExitUsage, "unknown flag"},
 		{[]string{"check", "extra"}, ExitUsage, "unknown command"},
-		// The emulator cannot list regions (a medium error): info fails.
+		// An empty account: no trail logging, a critical failure.
 		{[]string{"check", "--fail-on", "info"}, ExitFindings, "fail on info"},
 	} {
 		e, out, errb := testEnv(false, nil)

@@ -86,6 +86,7 @@ func TestDocsSample(t *testing.T) {
 	buildDocsWorld(t, srv)
 
 	var doc bytes.Buffer
+	firstRun := ""
 	for _, args := range [][]string{
 		{"check"},
 		{"check", "--output", "json", "--fail-on", "critical"},
@@ -100,8 +101,39 @@ func TestDocsSample(t *testing.T) {
 		if code != ExitFindings {
 			t.Errorf("%v: exit %d, want %d", args, code, ExitFindings)
 		}
+		if firstRun == "" {
+			firstRun = out.String()
+		}
 		fmt.Fprintf(&doc, "$ trailguard %s\n%s[exit %d; %s]\n\n", strings.Join(args, " "), out, code, elapsed.Round(time.Millisecond))
 	}
+	// The failures-only view of the same account (kumo's state outlives
+	// the server, so the world is built once per process: here).
+	e, out, errb := testEnv(false, nil)
+	code := run(t.Context(), []string{"check", "--only-failed"}, e)
+	if code != ExitFindings || errb.Len() != 0 {
+		t.Errorf("--only-failed: exit %d, stderr %q", code, errb)
+	}
+	if strings.Contains(out.String(), "PASS") {
+		t.Error("--only-failed shows passed findings")
+	}
+	// Same failures as the full table, in the same order, and nothing else
+	// (the rendering itself is pinned by internal/posture's golden files).
+	var failed []string
+	for l := range strings.Lines(firstRun) {
+		if strings.HasPrefix(l, "  FAIL") || strings.HasPrefix(l, "  ERROR") {
+			failed = append(failed, strings.Join(strings.Fields(l), " ")+"\n") // column widths follow the rows shown
+		}
+	}
+	var shown []string
+	for l := range strings.Lines(out.String()) {
+		if strings.HasPrefix(l, "  ") && !strings.HasPrefix(l, "   ") {
+			shown = append(shown, strings.Join(strings.Fields(l), " ")+"\n")
+		}
+	}
+	if strings.Join(shown, "") != strings.Join(failed, "") {
+		t.Errorf("--only-failed shows\n%s\nwant the failures of the full table\n%s", strings.Join(shown, ""), strings.Join(failed, ""))
+	}
+
 	if *docsOut != "" {
 		if err := os.WriteFile(*docsOut, doc.Bytes(), 0o644); err != nil {
 			t.Fatal(err)

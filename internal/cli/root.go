@@ -21,6 +21,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/smithy-go/logging"
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
@@ -71,8 +72,12 @@ type globals struct {
 // awsConfig loads the SDK's default configuration: the standard credential
 // chain, shared config files, and AWS_ENDPOINT_URL (honoured by the SDK
 // itself), with --region and --profile on top.
+//
+// The SDK's own logger is off: it prints warnings such as "falling back to
+// IMDSv1" on stderr, in the middle of the command's output, about a lookup
+// whose outcome the command reports itself (no credentials, for example).
 func (g *globals) awsConfig(ctx context.Context) (aws.Config, error) {
-	var opts []func(*config.LoadOptions) error
+	opts := []func(*config.LoadOptions) error{config.WithLogger(logging.Nop{})}
 	if g.region != "" {
 		opts = append(opts, config.WithRegion(g.region))
 	}
@@ -114,7 +119,9 @@ func newRoot(e *env) *cobra.Command {
 		Long:          rootLong,
 		SilenceErrors: true,
 		SilenceUsage:  true,
+		Version:       version(), // version.go
 	}
+	root.SetVersionTemplate("trailguard {{.Version}}\n")
 	root.SetOut(e.stdout)
 	root.SetErr(e.stderr)
 	root.PersistentFlags().StringVar(&g.region, "region", "", "AWS region for regional defaults (default: from the SDK chain: AWS_REGION, profile)")

@@ -13,6 +13,7 @@ import (
 
 	"github.com/trailguard/trailguard/internal/demo"
 	"github.com/trailguard/trailguard/internal/emulator"
+	"github.com/trailguard/trailguard/internal/emulator/emulatortest"
 )
 
 // bootstrap is the responder binary, built once: the same code path the
@@ -43,7 +44,7 @@ func play(t *testing.T, sc demo.Scenario, suffix string) demo.Result {
 	t.Helper()
 	res, err := demo.Run(t.Context(), sc, demo.Options{
 		Responder: demo.Responder{Path: bootstrap},
-		Names:     demo.DefaultNames().WithSuffix(suffix),
+		Names:     demo.DefaultNames().WithSuffix(emulatortest.Fresh(suffix)), // -count=N meets fresh names
 		Wait:      30 * time.Second,
 	})
 	if err != nil {

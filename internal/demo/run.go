@@ -218,7 +218,11 @@ func (r *run) receiveAlert(ctx context.Context) (*Alert, error) {
 		return nil, err
 	}
 	if len(got) == 0 {
-		return nil, fmt.Errorf("nothing within %s", r.opts.Wait)
+		visible, inFlight, err := r.w.Srv.QueueDepth(context.WithoutCancel(ctx), r.w.QueueURL)
+		if err != nil {
+			return nil, fmt.Errorf("nothing within %s (%w)", r.opts.Wait, err)
+		}
+		return nil, fmt.Errorf("nothing within %s (the queue holds %s visible, %s in flight)", r.opts.Wait, visible, inFlight)
 	}
 	a := &Alert{Subject: got[0].Subject}
 	if err := json.Unmarshal([]byte(got[0].Message), &a.Document); err != nil {

@@ -127,6 +127,20 @@ func (s *Server) ReceiveMessages(ctx context.Context, queueURL string, want int,
 	return bodies, nil
 }
 
+// QueueDepth returns how many messages queueURL holds visible and in
+// flight (received, not yet deleted), so a wait that found nothing can say
+// whether a message never arrived or was taken by another receive.
+func (s *Server) QueueDepth(ctx context.Context, queueURL string) (visible, inFlight string, err error) {
+	out, err := sqs.NewFromConfig(s.Config(ctx)).GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{
+		QueueUrl:       aws.String(queueURL),
+		AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameApproximateNumberOfMessages, sqstypes.QueueAttributeNameApproximateNumberOfMessagesNotVisible},
+	})
+	if err != nil {
+		return "", "", fmt.Errorf("read depth of %s: %w", queueURL, err)
+	}
+	return out.Attributes["ApproximateNumberOfMessages"], out.Attributes["ApproximateNumberOfMessagesNotVisible"], nil
+}
+
 // CreateUserWithKey creates an IAM user with an access key and returns the
 // user's ARN and the key's id.
 func (s *Server) CreateUserWithKey(ctx context.Context, name string) (userARN, accessKeyID string, err error) {

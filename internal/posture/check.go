@@ -105,13 +105,21 @@ func Check(ctx context.Context, clients Clients, opts Options) (*Report, error) 
 	c := &checker{clients: clients, opts: opts}
 	rep := &Report{SchemaVersion: SchemaVersion, FailOn: opts.FailOn}
 
+	// Credentials and reachability first: a check that cannot reach AWS
+	// must say so, not report what it could not read as findings.
 	if clients.Caller != nil {
-		if out, err := clients.Caller.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{}); err == nil {
-			rep.Account = aws.ToString(out.Account)
+		out, err := clients.Caller.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+		if err != nil {
+			return nil, callerError(err)
 		}
+		rep.Account = aws.ToString(out.Account)
 	}
 
 	regions, source, listErr := c.regions(ctx)
+	var se *SetupError
+	if errors.As(listErr, &se) {
+		return nil, se
+	}
 	if len(regions) == 0 {
 		if listErr != nil {
 			return nil, fmt.Errorf("no region to check: %w", listErr)
@@ -146,7 +154,7 @@ func Check(ctx context.Context, clients Clients, opts Options) (*Report, error) 
 
 	buckets := c.checkBuckets(ctx, homes)
 
-	rep.Findings = append(rep.Findings, accountFindings(homes)...)
+	rep.Findings = append(rep.Findings, accountFindings(homes, unread(scans, homes, listErr))...)
 	for _, s := range scans {
 		rep.Findings = append(rep.Findings, regionFindings(s, homes)...)
 	}
@@ -164,7 +172,11 @@ func (c *checker) regions(ctx context.Context) ([]string, string, error) {
 	if len(c.opts.Regions) > 0 {
 		rs := slices.Clone(c.opts.Regions)
 		slices.Sort(rs)
-		return slices.Compact(rs), "flag", nil
+		rs = slices.Compact(rs)
+		if err := c.validateRegions(ctx, rs); err != nil {
+			return nil, "", err
+		}
+		return rs, "flag", nil
 	}
 	var errs []error
 	if c.clients.EC2 != nil {

@@ -195,10 +195,15 @@ func TestCheckAgainstEmulator(t *testing.T) {
 	if err != nil {
 		t.Fatalf("check: %v", err)
 	}
+	// The emulator's account lists its one enabled region (EC2 double).
+	if rep.RegionSource != "ec2:DescribeRegions" || strings.Join(rep.Regions, ",") != "us-east-1" {
+		t.Errorf("regions %v from %q", rep.Regions, rep.RegionSource)
+	}
 	got := index(rep)
+	if _, ok := got["account.regions account"]; ok {
+		t.Error("regions listed, yet an account.regions finding")
+	}
 	want := []wantFinding{
-		// kumo lists no regions: the check falls back and says so.
-		{"account.regions account", posture.Error, "checked only us-east-1"},
 		{"account.trail-enabled account", posture.Pass, "emu-guarded"},
 		{"account.multi-region-trail account", posture.Pass, "emu-guarded"},
 		{"region.covered us-east-1", posture.Pass, "emu-guarded"},

@@ -141,10 +141,30 @@ type Report struct {
 	// RegionSource says how Regions was obtained: "flag", "ec2:DescribeRegions",
 	// "account:ListRegions" or "configured" (listing was not possible; a
 	// finding "account.regions" says why).
-	RegionSource string    `json:"regionSource"`
-	FailOn       Severity  `json:"failOn"`
-	Counts       Counts    `json:"counts"`
-	Findings     []Finding `json:"findings"`
+	RegionSource string   `json:"regionSource"`
+	FailOn       Severity `json:"failOn"`
+	Counts       Counts   `json:"counts"`
+	// OnlyFailed: Findings holds only the failed and errored findings;
+	// Counts still counts every finding.
+	OnlyFailed bool      `json:"onlyFailed,omitempty"`
+	Findings   []Finding `json:"findings"`
+}
+
+// FailedOnly returns the report with only its failed and errored findings
+// (the view of `check --only-failed`); the counts still cover everything.
+func (r *Report) FailedOnly() *Report {
+	out := *r
+	out.OnlyFailed = true
+	out.Findings = nil
+	for _, f := range r.Findings {
+		if f.Status != Pass {
+			out.Findings = append(out.Findings, f)
+		}
+	}
+	if out.Findings == nil {
+		out.Findings = []Finding{}
+	}
+	return &out
 }
 
 // Failing reports whether any finding at or above the threshold failed or

@@ -116,10 +116,15 @@ func TestConcurrencyIsBoundedAndBucketsReadOnce(t *testing.T) {
 	regions = append(regions, "us-east-1", "eu-west-1")
 	var last [2]int
 	calls := 0
-	rep := checkFake(t, w, posture.Options{Regions: regions, Concurrency: 3, Progress: func(done, total int) {
+	c := w.clients()
+	c.Account = fakeAccount{regions: regions} // the account has them all
+	rep, err := posture.Check(t.Context(), c, posture.Options{Regions: regions, Concurrency: 3, FailOn: posture.High, Progress: func(done, total int) {
 		calls++
 		last = [2]int{done, total}
 	}})
+	if err != nil {
+		t.Fatal(err)
+	}
 	if p := w.peak.Load(); p > 3 {
 		t.Errorf("%d regions read at once, want at most 3", p)
 	}
@@ -198,6 +203,14 @@ func TestGolden(t *testing.T) {
 	golden(t, "report.table.golden", table.Bytes())
 	golden(t, "report.color.golden", color.Bytes())
 	golden(t, "report.json.golden", js.Bytes())
+	var failed bytes.Buffer
+	if err := posture.WriteTable(&failed, rep.FailedOnly(), posture.TableOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "report.failed.golden", failed.Bytes())
+	if bytes.Contains(failed.Bytes(), []byte("PASS")) {
+		t.Error("failures-only table shows passed findings")
+	}
 
 	// The JSON decodes back to the same report (the schema is the struct).
 	var back posture.Report

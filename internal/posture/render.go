@@ -107,8 +107,16 @@ func WriteTable(w io.Writer, r *Report, o TableOptions) error {
 	if r.Failing() {
 		verdict = paint(ansiRed, fmt.Sprintf("%d at or above %s", c.AtOrAboveThreshold, r.FailOn))
 	}
-	fmt.Fprintf(&b, "\n%d findings: %d failed, %d errors, %d passed; %s\n",
-		len(r.Findings), c.Fail, c.Error, c.Pass, verdict)
+	if r.OnlyFailed {
+		if len(r.Findings) == 0 {
+			fmt.Fprintf(&b, "\nnothing failed or errored\n")
+		}
+		fmt.Fprintf(&b, "\n%d findings: %d failed, %d errors, %d passed (not shown); %s\n",
+			c.Fail+c.Error+c.Pass, c.Fail, c.Error, c.Pass, verdict)
+	} else {
+		fmt.Fprintf(&b, "\n%d findings: %d failed, %d errors, %d passed; %s\n",
+			c.Fail+c.Error+c.Pass, c.Fail, c.Error, c.Pass, verdict)
+	}
 	_, err := io.WriteString(w, b.String())
 	if err != nil {
 		return fmt.Errorf("write table: %w", err)

@@ -2,6 +2,7 @@ package posture
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -146,9 +147,54 @@ func (t *trailState) good() bool {
 	return t.logging() && ok && cov.Full()
 }
 
+// unreadInputs names what the account-wide judgments needed and could not
+// read: the regions list, a region's trails, a trail's status or
+// selectors. Status and selectors are kept apart because only the
+// multi-region judgment needs the selectors.
+type unreadInputs struct {
+	trails   []string // the list of regions, or the trails of a region
+	status   []string // a trail's status
+	selector []string // a trail's selectors
+}
+
+// unread collects what could not be read for the account-wide judgments.
+func unread(scans []*regionScan, homes map[string]*trailState, listErr error) unreadInputs {
+	var u unreadInputs
+	if listErr != nil {
+		u.trails = append(u.trails, "the enabled regions")
+	}
+	for _, s := range scans {
+		if s.trailErr != nil {
+			u.trails = append(u.trails, "the trails of "+s.region)
+		}
+	}
+	for _, arn := range sortedKeys(homes) {
+		t := homes[arn]
+		if t.statusErr != nil {
+			u.status = append(u.status, "the status of "+aws.ToString(t.trail.Name))
+		}
+		if t.selErr != nil {
+			u.selector = append(u.selector, "the event selectors of "+aws.ToString(t.trail.Name))
+		}
+	}
+	return u
+}
+
+// unknown turns a failed account-wide judgment into an error when inputs
+// were missing: "no trail logs" is only true if every trail was read.
+func (f *Finding) unknown(missing []string, seen string) {
+	if f.Status != Fail || len(missing) == 0 {
+		return
+	}
+	f.Status = Error
+	f.Detail = "could not read " + strings.Join(missing, ", ") + "; of what was read: " + seen
+	f.Fix = "fix what stops those reads (see the region and trail errors in this report), then run the check again"
+}
+
 // accountFindings judges the account as a whole: is anything logging at all,
-// and is there one trail that records everything everywhere.
-func accountFindings(homes map[string]*trailState) []Finding {
+// and is there one trail that records everything everywhere. A failure is
+// only reported when every input was read; otherwise it is an error.
+func accountFindings(homes map[string]*trailState, u unreadInputs) []Finding {
 	var logging, multi []string
 	for _, arn := range sortedKeys(homes) {
 		t := homes[arn]
@@ -171,6 +217,7 @@ func accountFindings(homes map[string]*trailState) []Finding {
 		enabled.Detail = "logging: " + strings.Join(logging, ", ")
 	} else {
 		enabled.Detail = fmt.Sprintf("%d trail(s), none logging", len(homes))
+		enabled.unknown(append(slices.Clone(u.trails), u.status...), enabled.Detail)
 	}
 	mr := Finding{
 		ID: "account.multi-region-trail", Severity: High, Resource: "account",
@@ -184,6 +231,7 @@ func accountFindings(homes map[string]*trailState) []Finding {
 		mr.Detail = "satisfied by: " + strings.Join(multi, ", ")
 	} else {
 		mr.Detail = "no trail is multi-region, logging and recording all management events"
+		mr.unknown(append(append(slices.Clone(u.trails), u.status...), u.selector...), mr.Detail)
 	}
 	return []Finding{enabled, mr}
 }
@@ -229,17 +277,31 @@ func regionFindings(s *regionScan, homes map[string]*trailState) []Finding {
 	default:
 		f.Detail = strings.Join(notes, "; ")
 	}
+	if len(covering) == 0 {
+		// A trail whose status or selectors could not be read may cover
+		// the region: that is unknown, not a failure.
+		var missing []string
+		for _, tr := range s.trails {
+			t, ok := homes[aws.ToString(tr.TrailARN)]
+			if !ok || t.statusErr != nil || t.selErr != nil {
+				missing = append(missing, "trail "+aws.ToString(tr.Name))
+			}
+		}
+		f.unknown(missing, f.Detail)
+	}
 	return []Finding{f, ruleFinding(s.region, s.rules, s.rulesErr)}
 }
 
 // regionListFinding reports that regions could not be listed and which
-// region was checked instead.
+// region was checked instead. The fix follows the real error: a permission
+// only when access was denied.
 func regionListFinding(regions []string, err error) Finding {
+	fix := errorAdvice(err, "ec2:DescribeRegions (or account:ListRegions)") + "; or name the regions with --regions"
 	return Finding{
 		ID: "account.regions", Severity: Medium, Status: Error, Resource: "account",
 		Title:  "Enabled regions could be listed",
 		Detail: "checked only " + strings.Join(regions, ", ") + ": " + errorDetail(err),
 		Why:    "regions that are not checked may hold trails that are off, or no coverage at all",
-		Fix:    "allow ec2:DescribeRegions (or account:ListRegions) for the checking principal, or name the regions with --regions",
+		Fix:    fix,
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"sync"
 	"testing"
 	"time"
 
@@ -77,11 +78,30 @@ func Start(t *testing.T, opts ...emulator.Option) (*emulator.Server, context.Con
 // SNS's envelope).
 func Target(t *testing.T, srv *emulator.Server, ctx context.Context, suffix string) *World {
 	t.Helper()
-	rw, err := emulator.NewResponderWorld(ctx, srv, suffix, false)
+	rw, err := emulator.NewResponderWorld(ctx, srv, Fresh(suffix), false)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return &World{ResponderWorld: rw, T: t, Ctx: ctx, CloudTrail: cloudtrail.NewFromConfig(srv.Config(ctx)), IAM: iam.NewFromConfig(srv.Config(ctx))}
+}
+
+var (
+	freshMu sync.Mutex
+	used    = map[string]int{}
+)
+
+// Fresh returns suffix the first time it is asked for in this process and
+// suffix-2, suffix-3, ... after: kumo's state lives as long as the process,
+// so a test run again (go test -count=N) must not meet the names, queues
+// and messages of its previous run.
+func Fresh(suffix string) string {
+	freshMu.Lock()
+	defer freshMu.Unlock()
+	used[suffix]++
+	if n := used[suffix]; n > 1 {
+		return fmt.Sprintf("%s-%d", suffix, n)
+	}
+	return suffix
 }
 
 // Deploy starts an emulator with opts, creates the target and deploys the
