@@ -1,7 +1,10 @@
-// Command infra is trailguard's ready CDK app: one TrailguardStack configured
-// from CDK context (-c key=value or cdk.json), so that
-// `npx aws-cdk@2 deploy -c alertEmails=you@example.com` is the whole setup.
-// The context keys are listed in README.md.
+// Command infra is trailguard's ready CDK app: one TrailguardStack (or one
+// per region of "regions") configured from CDK context (-c key=value or
+// cdk.json), so that `npx aws-cdk@2 deploy -c existingTrail=<trail>
+// -c existingTrailBucket=<bucket> -c alertEmails=you@example.com` is the
+// whole setup. It protects the account's existing trail, and creates one
+// only when asked (createTrail=true). The context keys are listed in
+// README.md.
 package main
 
 import (
@@ -11,6 +14,7 @@ import (
 	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/trailguard/trailguard/infra/trailguardcdk"
@@ -29,16 +33,19 @@ func main() {
 		fmt.Fprintln(os.Stderr, "trailguard:", err)
 		os.Exit(2)
 	}
-	if err := newStack(app, props); err != nil {
+	if _, err := newStacks(app, orDefault(ctxString(app, "stackName"), "Trailguard"), props); err != nil {
 		fmt.Fprintln(os.Stderr, "trailguard:", err)
 		os.Exit(2)
 	}
 	app.Synth(nil)
 }
 
-// newStack turns the construct's panic on invalid settings into an error, so
-// a typo in a context value reads as one line, not a stack trace.
-func newStack(app awscdk.App, props *trailguardcdk.TrailguardStackProps) (err error) {
+// newStacks adds the app's stacks: the hub and the management spoke in
+// organization mode; else one stack, or one per region of context
+// "regions" (named <name>-<region>, bound to that region and the CLI's
+// account). It turns the construct's panic on invalid settings into an
+// error, so a typo in a context value reads as one line, not a stack trace.
+func newStacks(app awscdk.App, name string, props *appProps) (stacks []awscdk.Stack, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			if e, ok := r.(error); ok {
@@ -53,13 +60,26 @@ func newStack(app awscdk.App, props *trailguardcdk.TrailguardStackProps) (err er
 		// Organization mode: the hub (in the account and region of the CLI's
 		// credentials, or hubAccount/hubRegion) and the management account's
 		// spoke; deploy each by name.
-		hub, mgmt := orgProps(get, props)
+		hub, mgmt := orgProps(get, &props.stack)
 		trailguardcdk.NewHubStack(app, jsii.String("TrailguardHub"), hub)
 		trailguardcdk.NewSpokeStack(app, jsii.String("TrailguardManagementSpoke"), mgmt)
-		return nil
+		return nil, nil
 	}
-	trailguardcdk.NewTrailguardStack(app, jsii.String(orDefault(ctxString(app, "stackName"), "Trailguard")), props)
-	return nil
+	withCode := func(p trailguardcdk.TrailguardStackProps) *trailguardcdk.TrailguardStackProps {
+		if props.code != nil {
+			p.Protection.Code = props.code() // an asset belongs to one stack
+		}
+		return &p
+	}
+	if len(props.regions) == 0 {
+		return []awscdk.Stack{trailguardcdk.NewTrailguardStack(app, jsii.String(name), withCode(props.stack))}, nil
+	}
+	for _, region := range props.regions {
+		p := withCode(props.stack)
+		p.Env = &awscdk.Environment{Account: opt(os.Getenv("CDK_DEFAULT_ACCOUNT")), Region: jsii.String(region)}
+		stacks = append(stacks, trailguardcdk.NewTrailguardStack(app, jsii.String(name+"-"+region), p))
+	}
+	return stacks, nil
 }
 
 // orgProps builds the hub's and the management spoke's props from context.
@@ -93,8 +113,24 @@ func ctxString(app awscdk.App, k string) string {
 	return v
 }
 
-// propsFromContext builds the stack's props from context values.
-func propsFromContext(get func(string) string) (*trailguardcdk.TrailguardStackProps, error) {
+// appProps is what the context asks for: the stack's props and, with
+// "regions", the regions to deploy one stack each to.
+type appProps struct {
+	stack   trailguardcdk.TrailguardStackProps
+	regions []string
+	// code, when set, gives each stack its responder code (tests); by
+	// default each Protection builds the responder itself.
+	code func() awslambda.Code
+}
+
+// errChooseTrail: the app creates a trail only when asked. Most accounts
+// already have one; a second multi-region trail is billed.
+var errChooseTrail = fmt.Errorf("choose the trail to protect: -c existingTrail=<name or ARN> -c existingTrailBucket=<bucket> " +
+	"protects the trail the account already has (see README: Before you deploy), or -c createTrail=true creates a new " +
+	"multi-region trail (a second trail's management events are billed)")
+
+// propsFromContext builds the stacks' props from context values.
+func propsFromContext(get func(string) string) (*appProps, error) {
 	p := trailguardcdk.ProtectionProps{
 		AlertEmails:         list(get("alertEmails")),
 		Allow:               list(get("allow")),
@@ -139,7 +175,28 @@ func propsFromContext(get func(string) string) (*trailguardcdk.TrailguardStackPr
 		}
 		p.MinRetentionDays = jsii.Number(n)
 	}
-	if v := get("existingTrail"); v != "" {
+	create := false
+	if v := get("createTrail"); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return nil, fmt.Errorf("context createTrail=%q: %w", v, err)
+		}
+		create = b
+	}
+	existing := get("existingTrail")
+	switch {
+	case get("org") != "":
+		// Organization mode: the hub's own settings decide (docs/organization.md).
+	case existing == "" && !create:
+		return nil, errChooseTrail
+	case existing != "" && create:
+		return nil, fmt.Errorf("context existingTrail and createTrail=true: protect the existing trail or create one, not both")
+	}
+	regions := list(get("regions"))
+	if regions != nil && create && len(*regions) > 1 {
+		return nil, fmt.Errorf("context createTrail=true with %d regions: the trail is multi-region, create it once (one region), then deploy the other regions with -c existingTrail=<its ARN> -c existingTrailBucket=<its bucket>", len(*regions))
+	}
+	if v := existing; v != "" {
 		p.ExistingTrail = &trailguardcdk.ExistingTrail{
 			Name:                      &v,
 			HomeRegion:                opt(get("existingTrailRegion")),
@@ -159,10 +216,16 @@ func propsFromContext(get func(string) string) (*trailguardcdk.TrailguardStackPr
 			Region:  opt(os.Getenv("CDK_DEFAULT_REGION")),
 		}
 	}
-	return &trailguardcdk.TrailguardStackProps{
+	out := &appProps{stack: trailguardcdk.TrailguardStackProps{
 		StackProps: awscdk.StackProps{Env: env},
 		Protection: p,
-	}, nil
+	}}
+	if regions != nil {
+		for _, r := range *regions {
+			out.regions = append(out.regions, *r)
+		}
+	}
+	return out, nil
 }
 
 func list(s string) *[]*string {

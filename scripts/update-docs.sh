@@ -144,3 +144,64 @@ if n != 1:
 open("docs/organization.md", "w").write(new)
 PY
 echo "docs/organization.md: scale figures regenerated"
+
+# The README's cost table ("Before you deploy"), computed by scripts/cost.py
+# from AWS's published prices and the assumptions written there.
+python3 scripts/cost.py >"$bin/cost"
+python3 - "$bin/cost" <<'PY'
+import re, sys
+table = open(sys.argv[1]).read().rstrip("\n")
+readme = open("README.md").read()
+new, n = re.subn(r"<!-- cost:begin -->.*?<!-- cost:end -->", lambda m: "<!-- cost:begin -->\n" + table + "\n<!-- cost:end -->", readme, flags=re.S)
+if n != 1:
+    sys.exit("README.md has no cost block")
+open("README.md", "w").write(new)
+PY
+echo "README.md: cost table recomputed"
+
+# infra/README.md's template sizes, counted in the synthesized templates.
+(cd infra && JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=20 go test ./trailguardcdk -count=1 -run TestTemplateSizesInReadme -update >/dev/null)
+echo "infra/README.md: template sizes recounted"
+
+# Timings shown in README.md and infra/README.md, measured now. Set
+# UPDATE_DOCS_SKIP_TIMINGS=1 to keep the previous ones (the test runs take
+# minutes).
+if [ -z "${UPDATE_DOCS_SKIP_TIMINGS:-}" ]; then
+  # secs CMD...: wall seconds of CMD (its output discarded; a failure stops the script).
+  secs() {
+    local start end
+    start=$(date +%s.%N)
+    "$@" >/dev/null 2>&1
+    end=$(date +%s.%N)
+    printf '%.1f' "$(echo "$end - $start" | bc)"
+  }
+  export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=20
+  load=$(cut -d' ' -f1 /proc/loadavg 2>/dev/null || echo unknown)
+  demo_bin=$(secs "$bin/trailguard" demo)
+  demo_run=$(secs go run ./cmd/trailguard demo)
+  root_tests=$(secs go test -count=1 ./...)
+  synth=$(cd infra && secs npx aws-cdk@2 synth -q -c createTrail=true -o "$bin/cdk.out")
+  infra_tests=$(cd infra && secs go test -count=1 ./...)
+  infra_short=$(cd infra && secs go test -count=1 -short ./...)
+  python3 - "$demo_bin" "$demo_run" "$root_tests" "$synth" "$infra_tests" "$infra_short" "$load" "$(date -u +%Y-%m-%d)" <<'PY'
+import re, sys
+demo_bin, demo_run, root, synth, infra, short, load, day = sys.argv[1:]
+def put(path, block):
+    text = open(path).read()
+    new, n = re.subn(r"<!-- timings:begin -->.*?<!-- timings:end -->", lambda m: "<!-- timings:begin -->\n" + block + "\n<!-- timings:end -->", text, flags=re.S)
+    if n != 1:
+        sys.exit(path + " has no timings block")
+    open(path, "w").write(new)
+note = f"\n\nMeasured {day}, load average {load} at the start."
+put("README.md", "| what | wall time | command |\n|---|---|---|\n"
+    f"| the root module's tests | {root} s | `go test -count=1 ./...` |\n"
+    f"| the CDK module's tests | {infra} s ({short} s with `-short`) | `cd infra && go test -count=1 ./...` |\n"
+    f"| CDK synth (builds the responder) | {synth} s | `cd infra && npx aws-cdk@2 synth -c createTrail=true` |\n"
+    f"| the demo | {demo_bin} s built, {demo_run} s with `go run` | `go run ./cmd/trailguard demo` |" + note)
+put("infra/README.md", "| step | wall time |\n|---|---|\n"
+    f"| `npx aws-cdk@2 synth -c createTrail=true` (includes building the responder) | {synth} s |\n"
+    f"| `go test -count=1 ./...` (synths, the consumer module, the bootstrap build) | {infra} s |\n"
+    f"| `go test -count=1 -short ./...` | {short} s |" + note)
+PY
+  echo "README.md, infra/README.md: timings measured"
+fi
