@@ -76,6 +76,30 @@ open("README.md", "w").write(new)
 PY
 echo "README.md: command-line block regenerated"
 
+# docs/cli.md's check runs: the same emulator account, table and JSON (the
+# JSON's findings cut after two, saying how many were cut).
+python3 - "$bin/check" <<'PY'
+import json, re, sys
+runs = open(sys.argv[1]).read()
+table, _, rest = runs.partition("\n$ trailguard check --output json")
+table = table.strip("\n")
+js_text, _, tail = rest.partition("\n[exit")
+js_text = js_text.split("\n", 1)[1]
+doc = json.loads(js_text)
+cut = len(doc["findings"]) - 2
+doc["findings"] = doc["findings"][:2] + ["CUT"]
+js = json.dumps(doc, indent=2, ensure_ascii=False).replace('"CUT"', f"… {cut} more findings cut from this page …")
+js += "\n[exit" + tail.split("\n", 1)[0]
+cli = open("docs/cli.md").read()
+for name, body in (("check-table", table), ("check-json", "$ trailguard check --output json --fail-on critical\n" + js)):
+    cli, n = re.subn(r"<!-- %s:begin -->.*?<!-- %s:end -->" % (name, name),
+                     lambda m: "<!-- %s:begin -->\n```\n%s\n```\n<!-- %s:end -->" % (name, body, name), cli, count=1, flags=re.S)
+    if n != 1:
+        sys.exit("docs/cli.md has no %s block" % name)
+open("docs/cli.md", "w").write(cli)
+PY
+echo "docs/cli.md: check runs regenerated"
+
 # The guardrails block: the policies for the baseline respond's tests use.
 guardrails_args=(guardrails --region us-east-1 --trails internal/cli/testdata/respond-trails.json
   --responder-role-arn arn:aws:iam::123456789012:role/trailguard-responder
