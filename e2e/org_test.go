@@ -163,12 +163,32 @@ func TestOrganizationHub(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	eb := eventbridge.NewFromConfig(w.Org.Config(admin))
+	// The first admin's key is inactive now: a second admin goes on.
+	if _, err := cloudtrail.NewFromConfig(w.Org.Config(admin)).StopLogging(ctx, &cloudtrail.StopLoggingInput{Name: aws.String("member-trail")}); err == nil {
+		t.Error("the contained admin's key still works")
+	}
+	admin2, err := w.Org.CreateUser(member, "admin2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	eb := eventbridge.NewFromConfig(w.Org.Config(admin2))
 	if _, err := eb.RemoveTargets(ctx, &eventbridge.RemoveTargetsInput{Rule: aws.String("trailguard-spoke-iam"), Ids: []string{"t0"}}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := eb.DeleteRule(ctx, &eventbridge.DeleteRuleInput{Name: aws.String("trailguard-spoke-iam")}); err != nil {
 		t.Fatal(err)
+	}
+	// The spoke rule's removal is itself tampering the hub sees (the
+	// member's events rule forwards it): two alerts, RemoveTargets and
+	// DeleteRule, each naming the rule.
+	removal, err := srv.ReceiveMessages(ctx, queueURL, 2, handleWait)
+	if err != nil || len(removal) != 2 {
+		t.Fatalf("alerts on the spoke rule's removal: %d (%v), want 2", len(removal), err)
+	}
+	for _, m := range removal {
+		if !strings.Contains(m, "trailguard-spoke-iam") || !strings.Contains(m, member) {
+			t.Errorf("alert does not name the spoke rule and the account:\n%s", m)
+		}
 	}
 	// The schedule's payload, as EventBridge sends it.
 	if _, err := lambda.NewFromConfig(srv.Config(ctx)).Invoke(ctx, &lambda.InvokeInput{FunctionName: aws.String(name),

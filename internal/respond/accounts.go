@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 
+	"github.com/trailguard/trailguard/internal/catalog"
 	"github.com/trailguard/trailguard/internal/config"
 	"github.com/trailguard/trailguard/internal/trail"
 )
@@ -129,4 +131,19 @@ func isMemberSelf(id trail.Identity, s config.Settings) bool {
 	}
 	role := firstNonEmpty(trail.RoleName(id.Issuer().ARN), trail.RoleName(id.ARN))
 	return role == s.Org.MemberRoleName && lastSegment(id.ARN) == config.MemberSessionName
+}
+
+// isSpokeRule reports whether a rule name or ARN is one of the spoke's
+// rules (catalog.SpokeRuleName), which forward a member's events to the hub.
+func isSpokeRule(id string) bool {
+	name := id
+	if i := strings.LastIndex(id, "/"); i >= 0 {
+		name = id[i+1:]
+	}
+	for _, r := range catalog.Rules() {
+		if name == catalog.SpokeRuleName(r) {
+			return true
+		}
+	}
+	return false
 }

@@ -205,3 +205,29 @@ func TestDeploymentPrincipalsAreNotFoughtInHubMode(t *testing.T) {
 		}
 	}
 }
+
+func TestSpokeRulesAreProtectedInHubMode(t *testing.T) {
+	e, hub, accts := hubEngine(t, nil)
+	ev := memberEvent(t, "events-disablerule", member, "trailguard-cloudtrail-tamper", "trailguard-spoke-cloudtrail")
+	rep, err := e.Respond(context.Background(), ev)
+	// The fake member has no EventBridge client: the restore fails there
+	// (not in the hub), and the failure is the response's error.
+	if err == nil || !strings.Contains(err.Error(), "enable-rule trailguard-spoke-cloudtrail") {
+		t.Fatalf("error %v, want the member's enable-rule failing", err)
+	}
+	var kinds []string
+	for _, o := range rep.Outcomes {
+		kinds = append(kinds, string(o.Action.Kind)+":"+string(o.Status))
+	}
+	if !rep.Plan.Classification.Target.Protected || len(hub.notified) != 1 {
+		t.Errorf("disabling a member's spoke rule: protected %v, alerts %d, outcomes %q", rep.Plan.Classification.Target.Protected, len(hub.notified), kinds)
+	}
+	if accts.account(member) == nil || !strings.Contains(strings.Join(kinds, " "), "enable-rule:failed") {
+		t.Errorf("no enable-rule in the member: %q", kinds)
+	}
+	// In single-account mode another account's rule of that name is not ours.
+	s := settings(t, nil)
+	if respond.Classify(ev, s).Target.Protected {
+		t.Error("single-account mode protects a spoke rule name")
+	}
+}

@@ -58,6 +58,8 @@ func surroundingTarget(t *Target, r trail.Record, p params, s config.Settings) {
 	case catalog.EventRule:
 		t.ID = firstNonEmpty(p.Rule, p.Name)
 		t.Protected = slices.Contains(s.Rules, t.ID) || slices.Contains(s.Rules, lastSegment(t.ID))
+		// In organization mode the members' spoke rules are the hub's eyes.
+		t.Protected = t.Protected || (s.Org.Hub && isSpokeRule(t.ID))
 	case catalog.Function:
 		t.ID = p.FunctionName
 		t.Protected = s.FunctionName != "" && functionName(p.FunctionName) == s.FunctionName

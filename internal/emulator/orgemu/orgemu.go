@@ -329,7 +329,13 @@ func (o *Org) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	key, service, region := signer(r)
 	o.mu.Lock()
 	p := o.keys[key]
+	inactive := p != nil && p.Type == "IAMUser" && o.accounts[p.Account] != nil &&
+		o.accounts[p.Account].Users[p.UserName] != nil && o.accounts[p.Account].Users[p.UserName].Keys[key] == "Inactive"
 	o.mu.Unlock()
+	if inactive { // a deactivated key authenticates nothing, as in AWS
+		writeJSONError(w, errf(http.StatusForbidden, "InvalidClientTokenId", "the security token included in the request is invalid"))
+		return
+	}
 	own := service == "sts" || service == "organizations"
 	if !own && (p == nil || p.Hub) {
 		if o.fallback == nil {
