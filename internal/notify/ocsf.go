@@ -1,6 +1,7 @@
 package notify
 
 import (
+	"fmt"
 	"strings"
 	"time"
 
@@ -267,14 +268,10 @@ func OCSF(r respond.Report) OCSFFinding {
 	}
 	for i, o := range r.Outcomes {
 		if i < MaxProductFields {
-			f.Unmapped["trailguard.action."+itoa2(i+1)] = Clip(actionLine(o), MaxFieldValue)
+			f.Unmapped[fmt.Sprintf("trailguard.action.%02d", i+1)] = Clip(actionLine(o), MaxFieldValue)
 		}
 	}
 	return f
-}
-
-func itoa2(n int) string {
-	return string([]byte{byte('0' + n/10%10), byte('0' + n%10)})
 }
 
 // apiActivityID classifies a call as API Activity does: 1 Create, 2 Read,
@@ -295,5 +292,15 @@ func apiActivityID(op string) int {
 }
 
 func apiActivityName(id int) string {
-	return map[int]string{1: "Create", 2: "Read", 3: "Update", 4: "Delete"}[id] + map[bool]string{true: "Other"}[id == 99]
+	switch id {
+	case 1:
+		return "Create"
+	case 2:
+		return "Read"
+	case 3:
+		return "Update"
+	case 4:
+		return "Delete"
+	}
+	return "Other"
 }
