@@ -17,6 +17,7 @@ type checkInput struct {
 	concurrency      int
 	minRetentionDays int
 	securityHub      bool
+	org              orgInput
 	onlyFailed       bool
 
 	failOnSeverity posture.Severity
@@ -95,6 +96,7 @@ func newCheckCmd(e *env, g *globals) *cobra.Command {
 	f.IntVar(&in.concurrency, "concurrency", posture.DefaultConcurrency, "regions read at once")
 	f.IntVar(&in.minRetentionDays, "min-retention-days", posture.DefaultMinRetentionDays, "fail a bucket lifecycle rule that expires trail logs sooner than this")
 	f.BoolVar(&in.securityHub, "securityhub", false, "also import the failures into AWS Security Hub (the region's, the account's default product) as findings mapped to their controls")
+	addOrgFlags(cmd, &in.org)
 	f.BoolVar(&in.onlyFailed, "only-failed", false, "show only failed and errored findings (the counts still cover all)")
 	return cmd
 }
@@ -117,6 +119,9 @@ func runCheck(cmd *cobra.Command, e *env, g *globals, in *checkInput) error {
 		opts.Progress = func(done, total int) {
 			fmt.Fprintf(e.stderr, "\rchecking CloudTrail posture: %d/%d", done, total)
 		}
+	}
+	if in.org.org {
+		return runCheckOrg(cmd, e, cfg, in, opts)
 	}
 	rep, err := posture.Check(ctx, e.newClients(cfg), opts)
 	if progress {
