@@ -2,7 +2,8 @@
 # The project's test command (the README points here): formatting, go vet and
 # staticcheck, every test of the root module (unit, component tests on the
 # emulator, the end-to-end test with the real bootstrap, reliability tests,
-# the parser's fuzz corpus), then the CDK module's template tests.
+# the parser's fuzz corpus) with the race detector, then the CDK module's
+# template tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -16,8 +17,10 @@ echo "== go vet, staticcheck"
 go vet ./...
 go run "$STATICCHECK" ./...
 
-echo "== tests (root module)"
-go test -count=1 ./...
+# -race: the responder runs restore and containment side by side and the
+# emulator serves many goroutines; a data race is a defect like a failing test.
+echo "== tests (root module, race detector on)"
+go test -race -count=1 ./...
 
 # The CDK module (its own go.mod): template assertions and cdk-nag. jsii runs on
 # Node.js 20, which it calls end-of-life; the variable silences that banner.

@@ -80,11 +80,10 @@ func Start(ctx context.Context, opts ...Option) (*Server, error) {
 		return nil, fmt.Errorf("listen on loopback: %w", err)
 	}
 
-	k := kumo.NewServer()
+	k := sharedKumo()
 
 	backend, err := url.Parse(k.URL)
 	if err != nil {
-		k.Close()
 		_ = ln.Close()
 
 		return nil, fmt.Errorf("parse kumo url %q: %w", k.URL, err)
@@ -192,8 +191,23 @@ func (s *Server) Close() {
 
 	<-s.served
 	s.client.CloseIdleConnections()
-	s.kumo.Close()
 	redirectTransport.CloseIdleConnections()
+}
+
+var (
+	kumoOnce sync.Once
+	kumoSrv  *kumo.Server
+)
+
+// sharedKumo is the process's one kumo server, started on first use and
+// never closed. kumo keeps its services' state in package globals, so a
+// second kumo server adds no isolation; it only re-wires those globals
+// (SNS→SQS, S3→SQS/Lambda publishers) while the previous server's delivery
+// goroutines still read them: a data race inside kumo that the race
+// detector reports. Each Server keeps its own front, doubles and faults.
+func sharedKumo() *kumo.Server {
+	kumoOnce.Do(func() { kumoSrv = kumo.NewServer() })
+	return kumoSrv
 }
 
 // ServeHTTP is the front: faults first, then the CloudTrail and IAM
