@@ -62,6 +62,25 @@ func TestCheckOrgChecksEveryAccountThroughItsRole(t *testing.T) {
 			}
 		}
 	}
+	// The organization trail is the coverage of a member without a trail
+	// of its own: no false "no trail is logging" there.
+	var judged int
+	for _, a := range rep.Accounts {
+		if a.ID != hub || a.Report == nil {
+			continue
+		}
+		for _, f := range a.Report.Findings {
+			if f.ID == "account.trail-enabled" {
+				judged++
+				if f.Status != "pass" || !strings.Contains(f.Detail, "org-trail") {
+					t.Errorf("account %s: %s %s %q, want pass through the organization trail", a.ID, f.ID, f.Status, f.Detail)
+				}
+			}
+		}
+	}
+	if judged != 1 {
+		t.Errorf("the hub account's trail coverage was judged %d times, want 1", judged)
+	}
 	// The table: one summary line per account, then each account's report.
 	e, out, _ = testEnv(false, nil)
 	run(t.Context(), []string{"check", "--org", "--regions", "us-east-1"}, e)

@@ -140,19 +140,28 @@ func (o *Org) cloudtrail(q request, p *Principal) (any, *emitted, error) {
 		return map[string]any{"trailList": list}, nil, nil
 	}
 	t, home := findTrail(a, q.region, ref)
+	holder := a.ID
+	if t == nil {
+		// An organization trail is visible in every member by its ARN.
+		if parts := strings.Split(ref, ":"); len(parts) == 6 && parts[4] != a.ID && o.accounts[parts[4]] != nil {
+			if ot, oh := findTrail(o.accounts[parts[4]], q.region, ref); ot != nil && ot.Organization {
+				t, home, holder = ot, oh, parts[4]
+			}
+		}
+	}
 	if t == nil {
 		return nil, nil, errf(400, "TrailNotFoundException", "unknown trail: %s for the user: %s", ref, a.ID)
 	}
 	switch q.op {
 	case "GetTrail":
-		return map[string]any{"Trail": trailJSON(a.ID, home, t)}, nil, nil
+		return map[string]any{"Trail": trailJSON(holder, home, t)}, nil, nil
 	case "GetTrailStatus":
 		return map[string]any{"IsLogging": t.Logging}, nil, nil
 	case "GetEventSelectors":
-		return map[string]any{"TrailARN": trailARN(a.ID, home, t.Name), "EventSelectors": []map[string]any{
+		return map[string]any{"TrailARN": trailARN(holder, home, t.Name), "EventSelectors": []map[string]any{
 			{"ReadWriteType": "All", "IncludeManagementEvents": t.ManagementEvents, "DataResources": []any{}}}}, nil, nil
 	case "StartLogging", "StopLogging":
-		if t.Organization && a.ID != o.Management {
+		if holder != a.ID || (t.Organization && a.ID != o.Management) {
 			return nil, nil, errf(400, "InvalidHomeRegionException", "an organization trail can be changed only from the management account")
 		}
 		t.Logging = q.op == "StartLogging"
