@@ -12,6 +12,9 @@ go build -o "$bin/trailguard" ./cmd/trailguard
 go test ./internal/catalog -run TestDocsAreGenerated -update >/dev/null
 echo "docs/catalog.md: regenerated from the catalog"
 
+go test ./internal/grants -run TestDocsAreGenerated -update >/dev/null
+echo "infra/README.md: permissions table regenerated from the grants table"
+
 # run CMD...: the command line, its output, its exit status and wall time.
 run() {
   local start end status=0

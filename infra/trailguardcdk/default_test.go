@@ -3,6 +3,7 @@ package trailguardcdk_test
 import (
 	"encoding/json"
 	"reflect"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -11,6 +12,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/trailguard/trailguard/infra/trailguardcdk"
+	"github.com/trailguard/trailguard/internal/grants"
 	"github.com/trailguard/trailguard/internal/trail"
 )
 
@@ -179,11 +181,12 @@ func TestDefaultResponderPermissions(t *testing.T) {
 	logGroupID, _ := s.only(t, "AWS::Logs::LogGroup")
 	_, eic := s.only(t, "AWS::Lambda::EventInvokeConfig")
 	failures := ref(eic.Properties["DestinationConfig"].(map[string]any)["OnFailure"].(map[string]any)["Destination"])
-	want := responderCore("arn:{AWS::Partition}:cloudtrail:{AWS::Region}:{AWS::AccountId}:trail/trailguard",
-		"arn:aws:iam::aws:policy/AWSDenyAll", topicID, logGroupID, role)
 	_, tr := s.only(t, "AWS::CloudTrail::Trail")
-	want = append(want, newStatements("arn:{AWS::Partition}:s3:::{"+ref(tr.Properties["S3BucketName"])+"}",
-		s.checkOwnRules(t, expectedRules(true)), "")...)
+	res := stackResources("arn:{AWS::Partition}:cloudtrail:{AWS::Region}:{AWS::AccountId}:trail/trailguard",
+		"arn:aws:iam::aws:policy/AWSDenyAll", topicID, logGroupID, role,
+		"arn:{AWS::Partition}:s3:::{"+ref(tr.Properties["S3BucketName"])+"}", s.checkOwnRules(t, expectedRules(true)))
+	res[grants.PrivilegedRoles] = append(res[grants.PrivilegedRoles], "arn:aws:iam::111111111111:role/deployer", "arn:aws:iam::*:role/cdk-*")
+	want := fromTable(res)
 	want = append(want, statement{Effect: "Allow",
 		Actions:   []string{"sqs:GetQueueAttributes", "sqs:GetQueueUrl", "sqs:SendMessage"},
 		Resources: []string{"{" + failures + ".Arn}"}})
@@ -195,35 +198,32 @@ func TestDefaultResponderPermissions(t *testing.T) {
 	}
 }
 
-// responderCore is the statement list of iam.go, written out again here on
-// purpose: a change of the responder's permissions must change this test.
-func responderCore(trailArn, quarantine, topicID, logGroupID, role string) []statement {
-	users := "arn:{AWS::Partition}:iam::{AWS::AccountId}:user/*"
-	return []statement{
-		{Sid: "RestoreProtectedTrail", Effect: "Allow", Actions: []string{
-			"cloudtrail:AddTags", "cloudtrail:CreateTrail", "cloudtrail:GetEventSelectors", "cloudtrail:GetTrail",
-			"cloudtrail:GetTrailStatus", "cloudtrail:PutEventSelectors", "cloudtrail:StartLogging", "cloudtrail:UpdateTrail",
-		}, Resources: []string{trailArn}},
-		{Sid: "DescribeTrails", Effect: "Allow", Actions: []string{"cloudtrail:DescribeTrails"}, Resources: []string{"*"}},
-		{Sid: "RestoreEventDataStores", Effect: "Allow", Actions: []string{
-			"cloudtrail:GetEventDataStore", "cloudtrail:RestoreEventDataStore", "cloudtrail:StartEventDataStoreIngestion",
-		}, Resources: []string{"arn:{AWS::Partition}:cloudtrail:*:{AWS::AccountId}:eventdatastore/*"}},
-		{Sid: "QuarantineUsers", Effect: "Allow", Actions: []string{"iam:AttachUserPolicy"}, Resources: []string{users},
-			Condition: map[string]map[string]string{"ArnEquals": {"iam:PolicyARN": quarantine}}},
-		{Sid: "DeactivateAccessKeys", Effect: "Allow", Actions: []string{"iam:UpdateAccessKey"}, Resources: []string{users}},
-		{Sid: "RevokeRoleSessions", Effect: "Allow", Actions: []string{"iam:GetRolePolicy", "iam:PutRolePolicy"},
-			Resources: []string{"arn:{AWS::Partition}:iam::{AWS::AccountId}:role/*"}},
-		{Sid: "ReadAccountAlias", Effect: "Allow", Actions: []string{"iam:ListAccountAliases"}, Resources: []string{"*"}},
-		{Sid: "Notify", Effect: "Allow", Actions: []string{"sns:Publish"}, Resources: []string{"{" + topicID + "}"}},
-		{Sid: "WriteOwnLogs", Effect: "Allow", Actions: []string{"logs:CreateLogStream", "logs:PutLogEvents"},
-			Resources: []string{"{" + logGroupID + ".Arn}"}},
-		{Sid: "NeverEditSelf", Effect: "Deny", Actions: []string{"iam:PutRolePolicy"}, Resources: []string{"{" + role + ".Arn}"}},
+// roleStatements pins, written out, the statements whose resources are not
+// this stack's own: a change of them must change this test. The rest is
+// checked against the grants table (fromTable).
+func TestDefaultPutRolePolicyBound(t *testing.T) {
+	got, role := defaultStack().responderPolicy(t)
+	iamArn := "arn:{AWS::Partition}:iam::{AWS::AccountId}:"
+	want := statement{Sid: "NeverEditPrivilegedRoles", Effect: "Deny", Actions: []string{"iam:PutRolePolicy"}, Resources: []string{
+		"{" + role + ".Arn}", iamArn + "role/aws-reserved/*", iamArn + "role/aws-service-role/*", iamArn + "role/cdk-*",
+		"arn:aws:iam::111111111111:role/deployer", "arn:aws:iam::*:role/cdk-*",
+	}}
+	for _, st := range got {
+		if st.Sid == want.Sid {
+			compareStatements(t, []statement{st}, []statement{want})
+			return
+		}
 	}
+	t.Errorf("no %s statement", want.Sid)
 }
 
 func compareStatements(t *testing.T, got, want []statement) {
 	t.Helper()
-	key := func(s statement) string { b, _ := json.Marshal(s); return string(b) }
+	key := func(s statement) string {
+		s.Resources = slices.Sorted(slices.Values(s.Resources))
+		b, _ := json.Marshal(s)
+		return string(b)
+	}
 	var g, w []string
 	for _, s := range got {
 		g = append(g, key(s))

@@ -18,6 +18,7 @@ import (
 
 	"github.com/trailguard/trailguard/infra/trailguardcdk"
 	"github.com/trailguard/trailguard/internal/catalog"
+	"github.com/trailguard/trailguard/internal/grants"
 )
 
 // synthesized is one stack, synthesised once per test file and read as
@@ -379,31 +380,56 @@ func (s *synthesized) checkOwnRules(t *testing.T, want []catalog.Rule) []string 
 	return names
 }
 
-// newStatements are the grants of issue 5 for a stack whose trail bucket
-// ARN, own rule names and (optionally) trail key are given.
-func newStatements(bucketArn string, rules []string, keyArn string) []statement {
-	var arns []string
+// stackResources resolves the grants table's resources as the template
+// renders them (see resolve) for a stack with the given trail, quarantine
+// policy, topic, log group and role (logical IDs), bucket ARN and own rule
+// names. Optional resources (key, log group, logs role) and the allow list's
+// roles are added by the caller.
+func stackResources(trailArn, quarantine, topicID, logGroupID, role, bucketArn string, rules []string) map[grants.Resource][]string {
+	iamArn := "arn:{AWS::Partition}:iam::{AWS::AccountId}:"
+	res := map[grants.Resource][]string{
+		grants.Anything:         {"*"},
+		grants.ProtectedTrails:  {trailArn},
+		grants.EventDataStores:  {"arn:{AWS::Partition}:cloudtrail:*:{AWS::AccountId}:eventdatastore/*"},
+		grants.Users:            {iamArn + "user/*"},
+		grants.Roles:            {iamArn + "role/*"},
+		grants.QuarantinePolicy: {quarantine},
+		grants.SelfRole:         {"{" + role + ".Arn}"},
+		grants.PrivilegedRoles:  {iamArn + "role/aws-reserved/*", iamArn + "role/aws-service-role/*", iamArn + "role/cdk-*"},
+		grants.Topic:            {"{" + topicID + "}"},
+		grants.OwnLogGroup:      {"{" + logGroupID + ".Arn}"},
+		grants.TrailBucket:      {bucketArn},
+	}
 	for _, n := range rules {
-		arns = append(arns, "arn:{AWS::Partition}:events:{AWS::Region}:{AWS::AccountId}:rule/"+n)
+		res[grants.OwnRules] = append(res[grants.OwnRules], "arn:{AWS::Partition}:events:{AWS::Region}:{AWS::AccountId}:rule/"+n)
 	}
-	out := []statement{
-		{Sid: "RestoreTrailBucket", Effect: "Allow", Actions: []string{
-			"s3:CreateBucket", "s3:GetBucketPolicy", "s3:GetLifecycleConfiguration", "s3:PutBucketPolicy",
-			"s3:PutBucketPublicAccessBlock", "s3:PutBucketVersioning", "s3:PutLifecycleConfiguration",
-		}, Resources: []string{bucketArn}},
-		{Sid: "ReadEventHistory", Effect: "Allow", Actions: []string{"cloudtrail:LookupEvents"}, Resources: []string{"*"}},
-		{Sid: "KeepGapReports", Effect: "Allow", Actions: []string{"s3:DeleteObject", "s3:GetObject", "s3:PutObject"},
-			Resources: []string{bucketArn + "/trailguard/*"}},
-		{Sid: "ListGapReports", Effect: "Allow", Actions: []string{"s3:ListBucket"}, Resources: []string{bucketArn},
-			Condition: map[string]map[string]string{"StringLike": {"s3:prefix": "trailguard/*"}}},
-		{Sid: "ReEnableOwnRules", Effect: "Allow", Actions: []string{
-			"events:DescribeRule", "events:EnableRule", "events:ListTargetsByRule",
-		}, Resources: arns},
-	}
-	if keyArn != "" {
-		out = append(out, statement{Sid: "RecoverTrailKey", Effect: "Allow", Actions: []string{
-			"kms:CancelKeyDeletion", "kms:DescribeKey", "kms:EnableKey", "kms:GetKeyPolicy",
-		}, Resources: []string{keyArn}})
+	return res
+}
+
+// fromTable is what the grants table (internal/grants) says the responder's
+// statements are, for a stack whose resources resolve to res.
+func fromTable(res map[grants.Resource][]string) []statement {
+	var out []statement
+	for _, g := range grants.Table {
+		var arns []string
+		for _, r := range g.Resources {
+			arns = append(arns, res[r]...)
+		}
+		if len(arns) == 0 {
+			continue
+		}
+		st := statement{Sid: g.Sid, Effect: "Allow", Actions: g.Actions(), Resources: arns}
+		if g.Deny {
+			st.Effect = "Deny"
+		}
+		if c := g.Condition; c != nil {
+			v := c.Value
+			if c.ValueOf != "" {
+				v = res[c.ValueOf][0]
+			}
+			st.Condition = map[string]map[string]string{c.Operator: {c.Key: v}}
+		}
+		out = append(out, st)
 	}
 	return out
 }

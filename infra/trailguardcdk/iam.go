@@ -7,6 +7,8 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
+
+	"github.com/trailguard/trailguard/internal/grants"
 )
 
 // permissionInputs are the resources the responder's permissions name.
@@ -28,132 +30,103 @@ type permissionInputs struct {
 	trailLogGroupArn *string
 	// ruleNames are the physical names of trailguard's own EventBridge rules
 	// (every catalog rule and the reconcile schedule), in the stack's region.
-	ruleNames   []string // securityHub: the responder imports findings into Security Hub.
+	ruleNames []string
+	// allow is the allow list (principal ARNs or globs): their roles are
+	// never written to.
+	allow []string
+	// securityHub: the responder imports findings into Security Hub.
 	securityHub bool
 }
 
-// responderStatements is every permission the responder has, in one place.
-// Only the grants CDK derives from wiring are elsewhere: sqs:SendMessage to
-// the on-failure queue (its Lambda destination) and, with KMS, the key's
-// encrypt/decrypt grants for the topic and that queue.
-func responderStatements(in permissionInputs) []awsiam.PolicyStatement {
+// resources resolves each resource of the grants table to the ARNs of this
+// stack. A resource left out (no key, no log group) leaves out the
+// statements scoped to it.
+func resources(in permissionInputs) map[grants.Resource][]*string {
 	arn := func(parts ...string) *string {
 		// arn:<partition>:<service>:<region>:<account>:<resource>
 		return awscdk.Fn_Join(jsii.String(""), jsii.Strings(parts...))
 	}
 	partition, account := *awscdk.Aws_PARTITION(), *awscdk.Aws_ACCOUNT_ID()
-	users := arn("arn:", partition, ":iam::", account, ":user/*")
-	roles := arn("arn:", partition, ":iam::", account, ":role/*")
-	stores := arn("arn:", partition, ":cloudtrail:*:", account, ":eventdatastore/*")
-
-	out := []awsiam.PolicyStatement{
-		// Restore: StartLogging after StopLogging, UpdateTrail/PutEventSelectors
-		// back to the baseline, CreateTrail (+AddTags) after DeleteTrail; the
-		// Get* calls re-read state before acting and during reconciliation.
-		allow("RestoreProtectedTrail", []string{
-			"cloudtrail:AddTags", "cloudtrail:CreateTrail", "cloudtrail:GetEventSelectors",
-			"cloudtrail:GetTrail", "cloudtrail:GetTrailStatus", "cloudtrail:PutEventSelectors",
-			"cloudtrail:StartLogging", "cloudtrail:UpdateTrail",
-		}, in.trailArn),
-		// DescribeTrails does not support resource-level permissions: IAM
-		// authorises it only on "*". Read-only; lists trail configurations.
-		allow("DescribeTrails", []string{"cloudtrail:DescribeTrails"}, jsii.String("*")),
-		// CloudTrail Lake: the store named in the event is only known at run
-		// time; restoring and restarting ingestion cannot destroy anything.
-		allow("RestoreEventDataStores", []string{
-			"cloudtrail:GetEventDataStore", "cloudtrail:RestoreEventDataStore",
-			"cloudtrail:StartEventDataStoreIngestion",
-		}, stores),
-		// Containment of IAM users: only the quarantine policy can be attached.
-		withCondition(allow("QuarantineUsers", []string{"iam:AttachUserPolicy"}, users),
-			"ArnEquals", "iam:PolicyARN", in.quarantinePolicyArn),
-		// Deactivate the access key an offending user called with.
-		allow("DeactivateAccessKeys", []string{"iam:UpdateAccessKey"}, users),
-		// Revoke an offending role's sessions (inline deny on
-		// aws:TokenIssueTime). The offender is any role of the account, so the
-		// resource cannot be narrowed; the allow list (TRAILGUARD_ALLOW) keeps
-		// pipelines' roles out of reach. GetRolePolicy first reads an existing
-		// revocation, so a late or duplicate event never moves its cut-off back.
-		allow("RevokeRoleSessions", []string{"iam:GetRolePolicy", "iam:PutRolePolicy"}, roles),
-		// The alert names the account by its alias; read-only, and IAM
-		// authorises ListAccountAliases only on "*".
-		allow("ReadAccountAlias", []string{"iam:ListAccountAliases"}, jsii.String("*")),
-		allow("Notify", []string{"sns:Publish"}, in.topicArn),
-		allow("WriteOwnLogs", []string{"logs:CreateLogStream", "logs:PutLogEvents"}, in.logGroupArn),
-		// The responder can never loosen its own role or quarantine-attach to it.
-		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-			Sid:       jsii.String("NeverEditSelf"),
-			Effect:    awsiam.Effect_DENY,
-			Actions:   jsii.Strings("iam:PutRolePolicy"),
-			Resources: &[]*string{in.selfRoleArn},
-		}),
+	iamArn := func(res string) *string { return arn("arn:", partition, ":iam::", account, ":", res) }
+	out := map[grants.Resource][]*string{
+		grants.Anything:         {jsii.String("*")},
+		grants.ProtectedTrails:  {in.trailArn},
+		grants.EventDataStores:  {arn("arn:", partition, ":cloudtrail:*:", account, ":eventdatastore/*")},
+		grants.Users:            {iamArn("user/*")},
+		grants.Roles:            {iamArn("role/*")},
+		grants.QuarantinePolicy: {in.quarantinePolicyArn},
+		grants.SelfRole:         {in.selfRoleArn},
+		grants.Topic:            {in.topicArn},
+		grants.OwnLogGroup:      {in.logGroupArn},
+		grants.TrailBucket:      {arn("arn:", partition, ":s3:::", *in.trailBucket)},
 	}
-	// Undo tampering with the trail's bucket: put back the lifecycle
-	// configuration (DeleteBucketLifecycle is authorised as
-	// PutLifecycleConfiguration) and the bucket policy, each read first; and
-	// recreate a deleted bucket, blocked from public access and versioned,
-	// before putting its policy back. Only this bucket.
-	out = append(out, allow("RestoreTrailBucket", []string{
-		"s3:CreateBucket", "s3:GetBucketPolicy", "s3:GetLifecycleConfiguration", "s3:PutBucketPolicy",
-		"s3:PutBucketPublicAccessBlock", "s3:PutBucketVersioning", "s3:PutLifecycleConfiguration",
-	}, arn("arn:", partition, ":s3:::", *in.trailBucket)))
-	// Gap forensics (internal/forensics): read the blind window's events
-	// from Event History (cloudtrail:LookupEvents supports no resource-level
-	// permissions: IAM authorises it only on *; read-only), and keep the
-	// window and its report beside the logs, under the bucket's trailguard/
-	// prefix only (the bucket is versioned: a deleted window stays a version).
-	out = append(out,
-		allow("ReadEventHistory", []string{"cloudtrail:LookupEvents"}, jsii.String("*")),
-		allow("KeepGapReports", []string{"s3:DeleteObject", "s3:GetObject", "s3:PutObject"},
-			arn("arn:", partition, ":s3:::", *in.trailBucket, "/trailguard/*")),
-		withCondition(allow("ListGapReports", []string{"s3:ListBucket"}, arn("arn:", partition, ":s3:::", *in.trailBucket)),
-			"StringLike", "s3:prefix", jsii.String("trailguard/*")),
-	)
+	for _, p := range grants.PrivilegedRolePatterns {
+		out[grants.PrivilegedRoles] = append(out[grants.PrivilegedRoles], iamArn(p))
+	}
+	for _, a := range in.allow {
+		for _, r := range grants.AllowedRoleARNs(a) {
+			out[grants.PrivilegedRoles] = append(out[grants.PrivilegedRoles], jsii.String(r))
+		}
+	}
 	if in.securityHub {
-		// Findings go to the account's default product, the only one an
-		// account may import its own findings into; nothing else of
-		// Security Hub (BatchImportFindings creates and updates findings).
-		out = append(out, allow("ImportFindings", []string{"securityhub:BatchImportFindings"},
-			arn("arn:", partition, ":securityhub:", *awscdk.Aws_REGION(), ":", account, ":product/", account, "/default")))
+		// The account's default product, the only one an account may import
+		// its own findings into.
+		out[grants.SecurityHubProduct] = []*string{arn("arn:", partition, ":securityhub:", *awscdk.Aws_REGION(), ":", account, ":product/", account, "/default")}
 	}
 	if in.trailKeyArn != nil {
-		// DisableKey / ScheduleKeyDeletion on the trail's key stop delivery:
-		// read its state, cancel the deletion, enable it; reconciliation
-		// reads its policy to judge whether CloudTrail may still encrypt.
-		// Nothing that could change the key policy or use the key.
-		out = append(out, allow("RecoverTrailKey", []string{
-			"kms:CancelKeyDeletion", "kms:DescribeKey", "kms:EnableKey", "kms:GetKeyPolicy",
-		}, in.trailKeyArn))
+		out[grants.TrailKey] = []*string{in.trailKeyArn}
 	}
 	if in.trailLogGroupArn != nil {
-		// DeleteLogGroup of the trail's log group: create it again (empty;
-		// CloudTrail resumes delivery into it). The responder takes
-		// ResourceAlreadyExistsException as "exists", so it needs no
-		// logs:DescribeLogGroups (which IAM would authorise only on
-		// log-group:*, never on one group).
-		out = append(out, allow("RecreateTrailLogGroup", []string{"logs:CreateLogGroup"},
-			jsii.String(logGroupArn(*in.trailLogGroupArn))))
+		out[grants.TrailLogGroup] = []*string{jsii.String(logGroupArn(*in.trailLogGroupArn))}
 	}
-	// DisableRule / DeleteRule / RemoveTargets on trailguard's own rules:
-	// read them and their targets, enable them again. ARNs are built from the
-	// rules' literal names (a reference to the rules would be a dependency
-	// cycle: rules → function → this policy).
-	var rules []*string
-	for _, n := range in.ruleNames {
-		rules = append(rules, arn("arn:", partition, ":events:", *awscdk.Aws_REGION(), ":", account, ":rule/", n))
-	}
-	out = append(out, awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-		Sid:       jsii.String("ReEnableOwnRules"),
-		Effect:    awsiam.Effect_ALLOW,
-		Actions:   jsii.Strings("events:DescribeRule", "events:EnableRule", "events:ListTargetsByRule"),
-		Resources: &rules,
-	}))
 	if in.trailLogsRoleArn != nil {
-		// Recreating or reverting a trail with CloudWatch Logs delivery passes
-		// the trail's own logs role to CloudTrail, and no other role.
-		out = append(out, withCondition(
-			allow("PassTrailLogsRole", []string{"iam:PassRole"}, in.trailLogsRoleArn),
-			"StringEquals", "iam:PassedToService", jsii.String("cloudtrail.amazonaws.com")))
+		out[grants.TrailLogsRole] = []*string{in.trailLogsRoleArn}
+	}
+	// ARNs are built from the rules' literal names (a reference to the rules
+	// would be a dependency cycle: rules → function → this policy).
+	for _, n := range in.ruleNames {
+		out[grants.OwnRules] = append(out[grants.OwnRules], arn("arn:", partition, ":events:", *awscdk.Aws_REGION(), ":", account, ":rule/", n))
+	}
+	return out
+}
+
+// responderStatements is every permission the responder has, derived from
+// the one table in internal/grants (read it for each statement's reason).
+// Only the grants CDK derives from wiring are elsewhere: sqs:SendMessage to
+// the on-failure queue (its Lambda destination) and, with KMS, the key's
+// encrypt/decrypt grants for the topic and that queue.
+func responderStatements(in permissionInputs) []awsiam.PolicyStatement {
+	res := resources(in)
+	var out []awsiam.PolicyStatement
+	for _, g := range grants.Table {
+		var arns []*string
+		for _, r := range g.Resources {
+			arns = append(arns, res[r]...)
+		}
+		if len(arns) == 0 {
+			continue
+		}
+		effect := awsiam.Effect_ALLOW
+		if g.Deny {
+			effect = awsiam.Effect_DENY
+		}
+		s := awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid:       jsii.String(g.Sid),
+			Effect:    effect,
+			Actions:   jsii.Strings(g.Actions()...),
+			Resources: &arns,
+		})
+		if c := g.Condition; c != nil {
+			value := jsii.String(c.Value)
+			if c.ValueOf != "" {
+				if len(res[c.ValueOf]) != 1 {
+					continue // a condition on an unknown value must not widen the grant
+				}
+				value = res[c.ValueOf][0]
+			}
+			s.AddCondition(jsii.String(c.Operator), &map[string]interface{}{c.Key: value})
+		}
+		out = append(out, s)
 	}
 	return out
 }
@@ -164,30 +137,16 @@ func logGroupArn(groupArn string) string {
 	return strings.TrimSuffix(groupArn, ":*") + ":*"
 }
 
-func allow(sid string, actions []string, resource *string) awsiam.PolicyStatement {
-	return awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-		Sid:       jsii.String(sid),
-		Effect:    awsiam.Effect_ALLOW,
-		Actions:   jsii.Strings(actions...),
-		Resources: &[]*string{resource},
-	})
-}
-
-func withCondition(s awsiam.PolicyStatement, op, key string, value *string) awsiam.PolicyStatement {
-	s.AddCondition(jsii.String(op), &map[string]interface{}{key: value})
-	return s
-}
-
 // responderPolicySuppressions are the cdk-nag findings the statements above
 // raise on purpose, each with its reason. appliesTo names the exact wildcard
 // so that any new wildcard is reported.
 func responderPolicySuppressions(in permissionInputs) *[]*cdknag.NagPackSuppression {
-	reason := "cloudtrail:DescribeTrails and iam:ListAccountAliases are read-only and support no resource-level " +
-		"permissions (IAM authorises them only on *). Users and roles are wildcards because the offender is any principal of " +
+	reason := "iam:ListAccountAliases is read-only and supports no resource-level " +
+		"permissions (IAM authorises it only on *). Users and roles are wildcards because the offender is any principal of " +
 		"the account, known only at run time; iam:AttachUserPolicy is limited by an iam:PolicyARN condition to the quarantine " +
-		"policy, iam:PutRolePolicy is only used to write a session-revoking deny (iam:GetRolePolicy reads an existing one first) " +
-		"and the allow list protects pipelines. " +
-		"Event data stores are named by the event, and the allowed calls (restore, start ingestion, get) cannot destroy data."
+		"policy, iam:PutRolePolicy is only used to write a session-revoking deny (iam:GetRolePolicy reads an existing one first), " +
+		"is denied on the responder's own role, AWS-reserved, service-linked and CDK bootstrap roles and the allow list's roles. " +
+		"Event data stores are named by the event, and the allowed calls (restore, start ingestion) cannot destroy data."
 	appliesTo := []interface{}{
 		"Resource::*",
 		"Resource::arn:<AWS::Partition>:iam::<AWS::AccountId>:user/*",
@@ -199,12 +158,23 @@ func responderPolicySuppressions(in permissionInputs) *[]*cdknag.NagPackSuppress
 			"policies (logs:CreateLogGroup is allowed on that one group only)."
 		appliesTo = append(appliesTo, "Resource::"+logGroupArn(*in.trailLogGroupArn))
 	}
-	reason += " cloudtrail:LookupEvents (gap reports) is read-only and IAM authorises it only on *. The trail bucket's " +
-		"trailguard/* objects are the gap windows and reports trailguard itself writes, named at run time."
-	appliesTo = append(appliesTo, &cdknag.RegexAppliesTo{Regex: jsii.String(`/^Resource::arn:<AWS::Partition>:s3:::[^/]+\/trailguard\/\*$/`)})
 	return &[]*cdknag.NagPackSuppression{{
 		Id:        jsii.String("AwsSolutions-IAM5"),
 		Reason:    jsii.String(reason),
 		AppliesTo: &appliesTo,
 	}}
+}
+
+// allowList returns the allow list's literal entries.
+func allowList(allow *[]*string) []string {
+	if allow == nil {
+		return nil
+	}
+	var out []string
+	for _, a := range *allow {
+		if a != nil {
+			out = append(out, *a)
+		}
+	}
+	return out
 }

@@ -198,6 +198,7 @@ func NewProtection(scope constructs.Construct, id *string, props *ProtectionProp
 			trailLogGroupArn:    baseline.CloudWatchLogsLogGroupArn,
 			ruleNames:           p.ruleNames,
 			securityHub:         props.SecurityHub != nil && *props.SecurityHub,
+			allow:               allowList(props.Allow),
 		})),
 	})
 	cdknag.NagSuppressions_AddResourceSuppressions(policy, responderPolicySuppressions(permissionInputs{

@@ -1,0 +1,278 @@
+// Package grants is the one table of the IAM permissions trailguard's
+// responder needs: for each AWS SDK operation a code path of the responder
+// can make, the IAM actions it is authorised as and the resource they are
+// scoped to.
+//
+// It exists so that the responder's role and its code cannot drift apart.
+// The CDK stack (infra/trailguardcdk) derives the role's statements from
+// Table and nothing else; a test reads the responder's source, collects every
+// SDK operation its interfaces declare, and fails when one is missing here
+// (the call would be denied on AWS) or when a row names an operation no
+// interface declares (a grant nothing uses).
+//
+// To add a permission: add a Call to the Statement whose resource and reason
+// fit, or a new Statement; if it needs a resource the stack does not know
+// yet, add a Resource constant here and resolve it in
+// infra/trailguardcdk/iam.go (resources). Nothing else lists permissions.
+package grants
+
+import (
+	"slices"
+	"strings"
+)
+
+// Resource names what a statement is scoped to. The stack resolves each to
+// ARNs; a statement whose resource the stack does not have (no KMS key on the
+// trail, say) is left out of the role.
+type Resource string
+
+// Resources.
+const (
+	// Anything: the action supports no resource-level permission ("*").
+	Anything Resource = "*"
+	// ProtectedTrails are the trails trailguard protects.
+	ProtectedTrails Resource = "protected-trails"
+	// EventDataStores are the account's CloudTrail Lake event data stores.
+	EventDataStores Resource = "event-data-stores"
+	// Users are the account's IAM users (any may be the offender).
+	Users Resource = "users"
+	// Roles are the account's IAM roles (any may be the offender).
+	Roles Resource = "roles"
+	// QuarantinePolicy is the managed policy attached to offending users
+	// (used in a condition).
+	QuarantinePolicy Resource = "quarantine-policy"
+	// SelfRole is the responder's own role.
+	SelfRole Resource = "self-role"
+	// PrivilegedRoles are roles whose inline policies the responder must never
+	// write: AWS's own paths (IAM Identity Center, service-linked), the CDK
+	// bootstrap roles, and the roles of the allow list.
+	PrivilegedRoles Resource = "privileged-roles"
+	// Topic is trailguard's alert topic.
+	Topic Resource = "topic"
+	// OwnLogGroup is the responder's own log group.
+	OwnLogGroup Resource = "own-log-group"
+	// TrailBucket is the protected trail's S3 bucket.
+	TrailBucket Resource = "trail-bucket"
+	// TrailKey is the protected trail's KMS key, if it is encrypted.
+	TrailKey Resource = "trail-key"
+	// TrailLogGroup is the protected trail's CloudWatch Logs log group, if any.
+	TrailLogGroup Resource = "trail-log-group"
+	// TrailLogsRole is the role CloudTrail uses to write to that log group.
+	TrailLogsRole Resource = "trail-logs-role"
+	// OwnRules are trailguard's own EventBridge rules.
+	OwnRules Resource = "own-rules"
+)
+
+// Call is one operation a code path makes and what IAM authorises it as.
+type Call struct {
+	// Op is the operation: the IAM service prefix and the Go SDK method
+	// name, e.g. "s3:DeleteBucketLifecycle". Ops starting with "runtime:"
+	// are made by the Lambda service on the function's behalf, not by its
+	// code.
+	Op string
+	// Actions are the IAM actions the call is authorised as; empty means the
+	// one action named like Op (most operations).
+	Actions []string
+}
+
+// IAMActions returns the actions the call is authorised as.
+func (c Call) IAMActions() []string {
+	if len(c.Actions) > 0 {
+		return c.Actions
+	}
+	return []string{c.Op}
+}
+
+// Condition limits a statement. The value is Value, or the ARN of ValueOf.
+type Condition struct {
+	Operator, Key string
+	Value         string
+	ValueOf       Resource
+}
+
+// Statement is one statement of the responder's role policy.
+type Statement struct {
+	Sid string
+	// Deny makes it a Deny statement (a bound on an Allow elsewhere).
+	Deny bool
+	// Resources it applies to (usually one).
+	Resources []Resource
+	Calls     []Call
+	Condition *Condition
+	// Why is the reason, for people reviewing the role.
+	Why string
+}
+
+// Actions returns the statement's IAM actions, sorted, without duplicates.
+func (s Statement) Actions() []string {
+	var out []string
+	for _, c := range s.Calls {
+		out = append(out, c.IAMActions()...)
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// NoPermission are operations the responder makes that IAM does not
+// authorise at all, so no statement is needed.
+var NoPermission = []string{
+	// The responder's own identity, at init (awsx.ResolveSelf).
+	"sts:GetCallerIdentity",
+}
+
+// Table is every permission the responder has. Only the grants CDK derives
+// from wiring are elsewhere: sqs:SendMessage to the on-failure queue (its
+// Lambda destination) and, with KMS, the key's grants for the topic and that
+// queue.
+var Table = []Statement{
+	{
+		Sid: "RestoreProtectedTrail", Resources: []Resource{ProtectedTrails},
+		Why: "StartLogging after StopLogging; UpdateTrail and PutEventSelectors back to the baseline; CreateTrail after " +
+			"DeleteTrail; reconciliation reads the trail, its status and selectors.",
+		Calls: []Call{
+			{Op: "cloudtrail:StartLogging"}, {Op: "cloudtrail:CreateTrail"}, {Op: "cloudtrail:UpdateTrail"},
+			{Op: "cloudtrail:PutEventSelectors"}, {Op: "cloudtrail:GetTrail"}, {Op: "cloudtrail:GetTrailStatus"},
+			{Op: "cloudtrail:GetEventSelectors"},
+		},
+	},
+	{
+		Sid: "RestoreEventDataStores", Resources: []Resource{EventDataStores},
+		Why: "CloudTrail Lake: the store named in the event is only known at run time; restoring and restarting " +
+			"ingestion cannot destroy anything.",
+		Calls: []Call{{Op: "cloudtrail:RestoreEventDataStore"}, {Op: "cloudtrail:StartEventDataStoreIngestion"}},
+	},
+	{
+		Sid: "QuarantineUsers", Resources: []Resource{Users},
+		Why:       "Containment of IAM users: only the quarantine policy can be attached (iam:PolicyARN condition).",
+		Calls:     []Call{{Op: "iam:AttachUserPolicy"}},
+		Condition: &Condition{Operator: "ArnEquals", Key: "iam:PolicyARN", ValueOf: QuarantinePolicy},
+	},
+	{
+		Sid: "DeactivateAccessKeys", Resources: []Resource{Users},
+		Why:   "Deactivate the access key an offending user called with.",
+		Calls: []Call{{Op: "iam:UpdateAccessKey"}},
+	},
+	{
+		Sid: "RevokeRoleSessions", Resources: []Resource{Roles},
+		Why: "Revoke an offending role's sessions: an inline deny on aws:TokenIssueTime, always named " +
+			"TrailguardRevokeOlderSessions. The offender is any role of the account, so the resource cannot be " +
+			"narrowed here; PrivilegedRoles bounds it. GetRolePolicy first reads an existing revocation, so a late " +
+			"or duplicate event never moves its cut-off back.",
+		Calls: []Call{{Op: "iam:GetRolePolicy"}, {Op: "iam:PutRolePolicy"}},
+	},
+	{
+		Sid: "NeverEditPrivilegedRoles", Deny: true, Resources: []Resource{SelfRole, PrivilegedRoles},
+		Why: "The responder never loosens its own role, and never writes an inline policy on AWS's reserved or " +
+			"service-linked roles, the CDK bootstrap roles, or the allow list's roles (never contained anyway).",
+		Calls: []Call{{Op: "iam:PutRolePolicy"}},
+	},
+	{
+		Sid: "ReadAccountAlias", Resources: []Resource{Anything},
+		Why:   "The alert names the account by its alias; read-only, and IAM authorises ListAccountAliases only on *.",
+		Calls: []Call{{Op: "iam:ListAccountAliases"}},
+	},
+	{
+		Sid: "Notify", Resources: []Resource{Topic},
+		Why:   "The alert.",
+		Calls: []Call{{Op: "sns:Publish"}},
+	},
+	{
+		Sid: "WriteOwnLogs", Resources: []Resource{OwnLogGroup},
+		Why:   "The Lambda service writes the function's log lines with its role.",
+		Calls: []Call{{Op: "runtime:logs", Actions: []string{"logs:CreateLogStream", "logs:PutLogEvents"}}},
+	},
+	{
+		Sid: "RestoreTrailBucket", Resources: []Resource{TrailBucket},
+		Why: "Undo tampering with the trail's bucket: put back the lifecycle configuration and the bucket policy, each " +
+			"read first; recreate a deleted bucket, blocked from public access and versioned. Only this bucket.",
+		Calls: []Call{
+			{Op: "s3:GetBucketLifecycleConfiguration", Actions: []string{"s3:GetLifecycleConfiguration"}},
+			{Op: "s3:PutBucketLifecycleConfiguration", Actions: []string{"s3:PutLifecycleConfiguration"}},
+			// IAM authorises DeleteBucketLifecycle as PutLifecycleConfiguration.
+			{Op: "s3:DeleteBucketLifecycle", Actions: []string{"s3:PutLifecycleConfiguration"}},
+			{Op: "s3:GetBucketPolicy"}, {Op: "s3:PutBucketPolicy"}, {Op: "s3:CreateBucket"},
+			{Op: "s3:PutPublicAccessBlock", Actions: []string{"s3:PutBucketPublicAccessBlock"}},
+			{Op: "s3:PutBucketVersioning"},
+		},
+	},
+	{
+		Sid: "RecoverTrailKey", Resources: []Resource{TrailKey},
+		Why: "DisableKey / ScheduleKeyDeletion on the trail's key stop delivery: read its state, cancel the deletion, " +
+			"enable it. Nothing that could change the key policy or use the key.",
+		Calls: []Call{{Op: "kms:CancelKeyDeletion"}, {Op: "kms:DescribeKey"}, {Op: "kms:EnableKey"}},
+	},
+	{
+		Sid: "RecreateTrailLogGroup", Resources: []Resource{TrailLogGroup},
+		Why: "DeleteLogGroup of the trail's log group: create it again. ResourceAlreadyExistsException counts as " +
+			"done, so no logs:DescribeLogGroups (IAM would authorise it only on log-group:*).",
+		Calls: []Call{{Op: "logs:CreateLogGroup"}},
+	},
+	{
+		Sid: "ReEnableOwnRules", Resources: []Resource{OwnRules},
+		Why:   "DisableRule / DeleteRule / RemoveTargets on trailguard's own rules: read them and their targets, enable them.",
+		Calls: []Call{{Op: "events:DescribeRule"}, {Op: "events:EnableRule"}, {Op: "events:ListTargetsByRule"}},
+	},
+	{
+		Sid: "PassTrailLogsRole", Resources: []Resource{TrailLogsRole},
+		Why: "Recreating or reverting a trail with CloudWatch Logs delivery passes the trail's own logs role to " +
+			"CloudTrail, and no other role.",
+		Calls: []Call{
+			{Op: "cloudtrail:CreateTrail", Actions: []string{"iam:PassRole"}},
+			{Op: "cloudtrail:UpdateTrail", Actions: []string{"iam:PassRole"}},
+		},
+		Condition: &Condition{Operator: "StringEquals", Key: "iam:PassedToService", Value: "cloudtrail.amazonaws.com"},
+	},
+}
+
+// Allowed returns the operations some Allow statement of the table grants.
+func Allowed() []string {
+	var out []string
+	for _, s := range Table {
+		if s.Deny {
+			continue
+		}
+		for _, c := range s.Calls {
+			out = append(out, c.Op)
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// PrivilegedRolePatterns are the role ARN patterns (after
+// arn:<partition>:iam::<account>:) the responder may never write an inline
+// policy on, whatever the allow list.
+var PrivilegedRolePatterns = []string{
+	// IAM Identity Center's roles (containment is manual for them).
+	"role/aws-reserved/*",
+	// Service-linked roles (IAM refuses inline policies on them anyway).
+	"role/aws-service-role/*",
+	// The CDK bootstrap roles: the deploy and CloudFormation execution roles
+	// are administrators.
+	"role/cdk-*",
+}
+
+// AllowedRoleARNs returns the IAM role ARN patterns that an allow-list entry
+// (a principal ARN or glob, as in TRAILGUARD_ALLOW) names: its role, and for
+// an assumed-role session the role it belongs to, at any path. Entries that
+// name no role (users, root, services) give none.
+func AllowedRoleARNs(entry string) []string {
+	parts := strings.SplitN(entry, ":", 6)
+	if len(parts) != 6 || parts[0] != "arn" {
+		return nil
+	}
+	partition, account, res := parts[1], parts[4], parts[5]
+	prefix := "arn:" + partition + ":iam::" + account + ":"
+	switch {
+	case parts[2] == "iam" && strings.HasPrefix(res, "role/"):
+		return []string{prefix + res}
+	case parts[2] == "sts" && strings.HasPrefix(res, "assumed-role/"):
+		name, _, _ := strings.Cut(strings.TrimPrefix(res, "assumed-role/"), "/")
+		if name == "" {
+			return nil
+		}
+		// The session ARN drops the role's path: match it at any path.
+		return []string{prefix + "role/" + name, prefix + "role/*/" + name}
+	}
+	return nil
+}
