@@ -262,10 +262,10 @@ func (e *Engine) call(ctx context.Context, a Action) (string, error) {
 		return "", err
 	case KindAttachUserPolicy:
 		_, err := e.iam.AttachUserPolicy(ctx, &iam.AttachUserPolicyInput{UserName: aws.String(a.UserName), PolicyArn: aws.String(a.PolicyARN)})
-		return "", err
+		return gone(err, "user "+a.UserName, a.PolicyARN)
 	case KindDeactivateAccessKey:
 		_, err := e.iam.UpdateAccessKey(ctx, &iam.UpdateAccessKeyInput{UserName: aws.String(a.UserName), AccessKeyId: aws.String(a.AccessKeyID), Status: iamtypes.StatusTypeInactive})
-		return "", err
+		return gone(err, "access key "+a.AccessKeyID, "")
 	case KindRevokeRoleSessions:
 		return e.revoke(ctx, a)
 	}
@@ -290,5 +290,7 @@ func (e *Engine) revoke(ctx context.Context, a Action) (string, error) {
 		PolicyName:     aws.String(RevokePolicyName),
 		PolicyDocument: aws.String(revokePolicy(a.IssuedBefore)),
 	})
-	return "", err
+	// GetRolePolicy's NoSuchEntity cannot tell a missing role from a missing
+	// policy; PutRolePolicy's can only mean the role.
+	return gone(err, "role "+a.RoleName, "")
 }
