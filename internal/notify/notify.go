@@ -10,7 +10,7 @@
 //
 // SNS's rules are enforced here, not left to SNS: a subject is printable
 // ASCII, one line, under 100 characters whatever the event and actor names;
-// a message stays well under 256 KB.
+// all variants of a message together stay well under 256 KB (see size.go).
 package notify
 
 import (
@@ -31,10 +31,6 @@ import (
 // MaxSubject is the longest subject produced (SNS requires fewer than 100).
 const MaxSubject = 99
 
-// maxRaw bounds the raw event embedded in each variant, so that the three
-// variants together stay under SNS's 256 KB message limit.
-const maxRaw = 60 << 10
-
 // Publisher is the part of SNS the notifier calls.
 type Publisher interface {
 	Publish(context.Context, *sns.PublishInput, ...func(*sns.Options)) (*sns.PublishOutput, error)
@@ -48,15 +44,23 @@ type SNS struct {
 
 // Notify publishes the report's alert.
 func (n SNS) Notify(ctx context.Context, r respond.Report) error {
-	msg, err := Message(r)
+	in, err := n.input(r)
 	if err != nil {
 		return err
 	}
+	if _, err := n.Client.Publish(ctx, in); err != nil {
+		return fmt.Errorf("publish alert to %s: %w", n.TopicARN, err)
+	}
+	return nil
+}
+
+// input is the Publish of the report's alert: within Budget, whatever the
+// size of the event.
+func (n SNS) input(r respond.Report) (*sns.PublishInput, error) {
 	c := r.Plan.Classification
-	_, err = n.Client.Publish(ctx, &sns.PublishInput{
+	in := &sns.PublishInput{
 		TopicArn:         aws.String(n.TopicARN),
 		Subject:          aws.String(Subject(r)),
-		Message:          aws.String(msg),
 		MessageStructure: aws.String("json"),
 		// Attributes let subscribers filter (e.g. page only on critical).
 		MessageAttributes: map[string]snstypes.MessageAttributeValue{
@@ -64,38 +68,25 @@ func (n SNS) Notify(ctx context.Context, r respond.Report) error {
 			"eventName": {DataType: aws.String("String"), StringValue: aws.String(ascii(r.Event.Record.EventName, 256))},
 			"tamper":    {DataType: aws.String("String"), StringValue: aws.String(fmt.Sprint(c.Tamper()))},
 		},
-	})
-	if err != nil {
-		return fmt.Errorf("publish alert to %s: %w", n.TopicARN, err)
 	}
-	return nil
+	msg, err := fitted(r, Budget-PublishSize(in))
+	if err != nil {
+		return nil, err
+	}
+	in.Message = aws.String(msg)
+	return in, nil
 }
 
-// Message returns the SNS message for MessageStructure=json.
+// PublishInput returns the Publish an SNS notifier sends for r (for tests
+// and measurements).
+func (n SNS) PublishInput(r respond.Report) (*sns.PublishInput, error) { return n.input(r) }
+
+// Message returns the SNS message for MessageStructure=json: the machine
+// document as the default (SQS, Lambda, Firehose, HTTP, email-json), the
+// text for email, the chat schema for HTTPS (chat applications) and the
+// subject for SMS; within Budget, the raw event cut when needed.
 func Message(r respond.Report) (string, error) {
-	machine, err := json.Marshal(Document(r))
-	if err != nil {
-		return "", fmt.Errorf("encode alert document: %w", err)
-	}
-	chat, err := json.Marshal(Chat(r))
-	if err != nil {
-		return "", fmt.Errorf("encode chat alert: %w", err)
-	}
-	text := Text(r)
-	m := map[string]string{
-		"default":    text,
-		"email":      text,
-		"sqs":        string(machine),
-		"lambda":     string(machine),
-		"email-json": string(machine),
-		"firehose":   string(machine),
-		"https":      string(chat),
-	}
-	b, err := json.Marshal(m)
-	if err != nil {
-		return "", fmt.Errorf("encode message: %w", err)
-	}
-	return string(b), nil
+	return fitted(r, Budget)
 }
 
 // outcome summarises what was done, in a few words, for the subject.
@@ -218,18 +209,6 @@ func ConsoleURL(r respond.Report) string {
 		u += "/" + url.PathEscape(rec.EventID)
 	}
 	return u
-}
-
-func rawEvent(r respond.Report) string {
-	raw := r.Event.Raw
-	if len(raw) == 0 {
-		b, _ := json.Marshal(r.Event.Record)
-		raw = b
-	}
-	if len(raw) > maxRaw {
-		return string(raw[:maxRaw]) + "\n… (truncated: the event is " + fmt.Sprint(len(raw)) + " bytes)"
-	}
-	return string(raw)
 }
 
 func when(t time.Time) string {

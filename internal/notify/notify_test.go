@@ -170,11 +170,18 @@ func TestMessageVariants(t *testing.T) {
 	if err := json.Unmarshal([]byte(msg), &m); err != nil {
 		t.Fatalf("MessageStructure=json needs a JSON object: %v", err)
 	}
-	if !strings.HasPrefix(m["default"], "trailguard CRITICAL") || m["email"] != m["default"] {
-		t.Errorf("default/email variant: %.80q", m["default"])
+	if !strings.HasPrefix(m["email"], "trailguard CRITICAL") || m["sms"] != notify.Subject(r) {
+		t.Errorf("email/sms variant: %.80q / %q", m["email"], m["sms"])
+	}
+	// The machine document is the default: SQS, Lambda, Firehose, HTTP and
+	// email-json subscribers get it, and it is in the message once.
+	for _, p := range []string{"sqs", "lambda", "firehose", "email-json", "http"} {
+		if _, ok := m[p]; ok {
+			t.Errorf("variant %q repeats the default", p)
+		}
 	}
 	var doc notify.Alert
-	if err := json.Unmarshal([]byte(m["sqs"]), &doc); err != nil {
+	if err := json.Unmarshal([]byte(m["default"]), &doc); err != nil {
 		t.Fatal(err)
 	}
 	if doc.Schema != "trailguard.alert/v1" || doc.Severity != "critical" || !doc.Tamper || doc.Actor.RoleName != "ci-deployer" ||

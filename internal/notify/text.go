@@ -9,8 +9,10 @@ import (
 	"github.com/trailguard/trailguard/internal/respond"
 )
 
-// Text renders the alert for people (email, SMS fallbacks, logs).
-func Text(r respond.Report) string {
+// Text renders the alert for people (email, logs), with the whole raw event.
+func Text(r respond.Report) string { return text(r, rawOf(r, -1)) }
+
+func text(r respond.Report, raw rawPart) string {
 	c := r.Plan.Classification
 	rec := r.Event.Record
 	var b strings.Builder
@@ -105,7 +107,7 @@ func Text(r respond.Report) string {
 	line("  %s", ConsoleURL(r))
 	line("")
 	line("RAW EVENT")
-	line("%s", rawEvent(r))
+	line("%s", raw.text())
 	return b.String()
 }
 
@@ -205,6 +207,12 @@ type Alert struct {
 	ConsoleURL   string          `json:"consoleUrl"`
 	AccountAlias string          `json:"accountAlias,omitempty"`
 	RawEvent     json.RawMessage `json:"rawEvent,omitempty"`
+	// RawEventCut is the raw event's first bytes when the whole would not
+	// fit in an SNS message (then RawEvent is absent); RawEventBytes is the
+	// whole event's size, set whenever RawEvent is absent. The whole event
+	// is in the responder's log line.
+	RawEventCut   string `json:"rawEventCut,omitempty"`
+	RawEventBytes int    `json:"rawEventBytes,omitempty"`
 	// GapReport announces the report on the window the trail was blind.
 	GapReport *respond.GapNotice `json:"gapReport,omitempty"`
 	// OCSF is the same response as an OCSF Detection Finding (ocsf.go), for
@@ -236,8 +244,10 @@ type AlertAction struct {
 	Ms     float64        `json:"ms"`
 }
 
-// Document returns the machine-readable alert.
-func Document(r respond.Report) Alert {
+// Document returns the machine-readable alert, with the whole raw event.
+func Document(r respond.Report) Alert { return document(r, rawOf(r, -1)) }
+
+func document(r respond.Report, raw rawPart) Alert {
 	c := r.Plan.Classification
 	rec := r.Event.Record
 	d := Alert{
@@ -256,8 +266,14 @@ func Document(r respond.Report) Alert {
 	if d.Event.Account == "" {
 		d.Event.Account = r.Event.Account
 	}
-	if raw := r.Event.Raw; len(raw) > 0 && len(raw) <= maxRaw && json.Valid(raw) {
-		d.RawEvent = raw
+	switch {
+	case raw.whole() && json.Valid(raw.data):
+		d.RawEvent = raw.data
+	case len(raw.data) > 0:
+		d.RawEventCut = string(raw.data)
+		fallthrough
+	default:
+		d.RawEventBytes = raw.total
 	}
 	o := OCSF(r)
 	d.OCSF = &o

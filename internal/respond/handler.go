@@ -146,7 +146,9 @@ func LogReport(ctx context.Context, log *slog.Logger, rep Report, err error, too
 		slog.Group("event",
 			slog.String("id", r.EventID), slog.String("name", r.EventName), slog.String("source", r.EventSource),
 			slog.String("region", r.AWSRegion), slog.String("account", r.RecipientAccountID), slog.String("accountName", rep.AccountAlias),
-			slog.String("errorCode", r.ErrorCode)),
+			slog.String("errorCode", r.ErrorCode),
+			// The whole event: an alert too large for SNS carries it cut.
+			slog.Any("raw", json.RawMessage(rawOrNull(rep.Event.Raw)))),
 		slog.Group("classification",
 			slog.Bool("known", c.Known), slog.Bool("tamper", c.Tamper()), slog.Bool("succeeded", c.Succeeded),
 			slog.String("severity", c.Severity.String()), slog.String("target", c.Target.ID),
@@ -159,6 +161,13 @@ func LogReport(ctx context.Context, log *slog.Logger, rep Report, err error, too
 		slog.Any("outcomes", outcomes),
 		slog.Float64("durationMs", ms(took)),
 	)
+}
+
+func rawOrNull(b []byte) []byte {
+	if len(b) == 0 || !json.Valid(b) {
+		return []byte("null")
+	}
+	return b
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }

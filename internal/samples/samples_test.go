@@ -39,6 +39,7 @@ var wantNames = []string{
 	"puteventselectors-exclusions",
 	"puteventselectors-failed",
 	"puteventselectors-harmless",
+	"puteventselectors-many-data-resources",
 	"puteventselectors-no-management",
 	"puteventselectors-readonly",
 	"putinsightselectors",
@@ -380,6 +381,7 @@ func TestScenarioShapes(t *testing.T) {
 		{"puteventselectors-advanced-no-management", "cloudtrail", "PutEventSelectors", "IAMUser"},
 		{"puteventselectors-harmless", "cloudtrail", "PutEventSelectors", "AssumedRole"},
 		{"puteventselectors-failed", "cloudtrail", "PutEventSelectors", "IAMUser"},
+		{"puteventselectors-many-data-resources", "cloudtrail", "PutEventSelectors", "IAMUser"},
 		{"deleteeventdatastore", "cloudtrail", "DeleteEventDataStore", "IAMUser"},
 		{"stopeventdatastoreingestion", "cloudtrail", "StopEventDataStoreIngestion", "IAMUser"},
 		{"updateeventdatastore", "cloudtrail", "UpdateEventDataStore", "IAMUser"},
@@ -511,5 +513,17 @@ func TestTestdataFilesAreTidy(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join("testdata", "malformed", "huge-nesting.json")); err != nil {
 		t.Fatal(err)
+	}
+}
+
+func TestSized(t *testing.T) {
+	for _, size := range []int{3 << 10, 60 << 10, 255 << 10} {
+		b, err := Sized(size)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(b) > size || len(b) < size-200 || !json.Valid(b) {
+			t.Errorf("Sized(%d): %d bytes, valid %v", size, len(b), json.Valid(b))
+		}
 	}
 }
