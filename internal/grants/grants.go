@@ -61,6 +61,12 @@ const (
 	TrailLogsRole Resource = "trail-logs-role"
 	// OwnRules are trailguard's own EventBridge rules.
 	OwnRules Resource = "own-rules"
+	// MemberRoles are the member accounts' trailguard roles the hub assumes
+	// (organization mode only; a single-account stack has none).
+	MemberRoles Resource = "member-roles"
+	// Organization is the organization the hub reads account names and
+	// parents from (organization mode only; "*" there).
+	Organization Resource = "organization"
 )
 
 // Call is one operation a code path makes and what IAM authorises it as.
@@ -211,6 +217,18 @@ var Table = []Statement{
 		Sid: "ReEnableOwnRules", Resources: []Resource{OwnRules},
 		Why:   "DisableRule / DeleteRule / RemoveTargets on trailguard's own rules: read them and their targets, enable them.",
 		Calls: []Call{{Op: "events:DescribeRule"}, {Op: "events:EnableRule"}, {Op: "events:ListTargetsByRule"}},
+	},
+	{
+		Sid: "AssumeMemberRoles", Resources: []Resource{MemberRoles},
+		Why: "Organization mode: the hub acts in a member account through the member role there, and no other role " +
+			"(awsx.MemberClients).",
+		Calls: []Call{{Op: "sts:AssumeRole"}},
+	},
+	{
+		Sid: "ReadOrganization", Resources: []Resource{Organization},
+		Why: "Organization mode: account names for alerts and parents for scoping by OU; read-only " +
+			"(awsx.OrganizationsAPI).",
+		Calls: []Call{{Op: "organizations:DescribeAccount"}, {Op: "organizations:ListParents"}},
 	},
 	{
 		Sid: "PassTrailLogsRole", Resources: []Resource{TrailLogsRole},

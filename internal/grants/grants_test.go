@@ -25,6 +25,22 @@ var iamPrefix = map[string]string{
 	"securityhub": "securityhub", "sns": "sns", "sqs": "sqs", "sts": "sts", "cloudformation": "cloudformation",
 }
 
+// sdkHelpers are the SDK's own interfaces and helpers that make a call for
+// the code using them; sdkHelperPkgs are their packages.
+var (
+	sdkHelpers    = map[string]string{"stscreds.AssumeRoleAPIClient": "sts:AssumeRole", "stscreds.NewAssumeRoleProvider": "sts:AssumeRole"}
+	sdkHelperPkgs = map[string]string{"stscreds": "github.com/aws/aws-sdk-go-v2/credentials/stscreds"}
+)
+
+func importsPath(f *ast.File, path string) bool {
+	for _, imp := range f.Imports {
+		if p, _ := strconv.Unquote(imp.Path.Value); p == path {
+			return true
+		}
+	}
+	return false
+}
+
 // declaredOps reads the source of every package of this module that the
 // responder (cmd/responder) links, and returns each SDK operation an interface
 // there declares (a method taking *<service>.<Op>Input), with where.
@@ -73,6 +89,12 @@ func declaredOps(t *testing.T) map[string]string {
 				}
 			}
 			ast.Inspect(f, func(n ast.Node) bool {
+				// Interfaces the SDK declares for its own helpers.
+				if sel, ok := n.(*ast.SelectorExpr); ok {
+					if x, ok := sel.X.(*ast.Ident); ok && sdkHelpers[x.Name+"."+sel.Sel.Name] != "" && importsPath(f, sdkHelperPkgs[x.Name]) {
+						ops[sdkHelpers[x.Name+"."+sel.Sel.Name]] = strings.TrimPrefix(pkg, module+"/") + "/" + name
+					}
+				}
 				it, ok := n.(*ast.InterfaceType)
 				if !ok {
 					return true
