@@ -399,6 +399,8 @@ func stackResources(trailArn, quarantine, topicID, logGroupID, role, bucketArn s
 		grants.Topic:            {"{" + topicID + "}"},
 		grants.OwnLogGroup:      {"{" + logGroupID + ".Arn}"},
 		grants.TrailBucket:      {bucketArn},
+		grants.GapWindows:       {bucketArn + "/trailguard/pending/*"},
+		grants.GapReports:       {bucketArn + "/trailguard/gap-reports/*"},
 	}
 	for _, n := range rules {
 		res[grants.OwnRules] = append(res[grants.OwnRules], "arn:{AWS::Partition}:events:{AWS::Region}:{AWS::AccountId}:rule/"+n)

@@ -59,6 +59,8 @@ func resources(in permissionInputs) map[grants.Resource][]*string {
 		grants.Topic:            {in.topicArn},
 		grants.OwnLogGroup:      {in.logGroupArn},
 		grants.TrailBucket:      {arn("arn:", partition, ":s3:::", *in.trailBucket)},
+		grants.GapWindows:       {arn("arn:", partition, ":s3:::", *in.trailBucket, "/trailguard/pending/*")},
+		grants.GapReports:       {arn("arn:", partition, ":s3:::", *in.trailBucket, "/trailguard/gap-reports/*")},
 	}
 	for _, p := range grants.PrivilegedRolePatterns {
 		out[grants.PrivilegedRoles] = append(out[grants.PrivilegedRoles], iamArn(p))
@@ -146,12 +148,17 @@ func responderPolicySuppressions(in permissionInputs) *[]*cdknag.NagPackSuppress
 		"the account, known only at run time; iam:AttachUserPolicy is limited by an iam:PolicyARN condition to the quarantine " +
 		"policy, iam:PutRolePolicy is only used to write a session-revoking deny (iam:GetRolePolicy reads an existing one first), " +
 		"is denied on the responder's own role, AWS-reserved, service-linked and CDK bootstrap roles and the allow list's roles. " +
-		"Event data stores are named by the event, and the allowed calls (restore, start ingestion) cannot destroy data."
+		"Event data stores are named by the event, and the allowed calls (restore, start ingestion) cannot destroy data. " +
+		"cloudtrail:LookupEvents (gap forensics) is read-only and authorised only on *; its objects are only those under " +
+		"trailguard/pending/ and trailguard/gap-reports/ in the trail bucket, named when they are written."
 	appliesTo := []interface{}{
 		"Resource::*",
 		"Resource::arn:<AWS::Partition>:iam::<AWS::AccountId>:user/*",
 		"Resource::arn:<AWS::Partition>:iam::<AWS::AccountId>:role/*",
 		"Resource::arn:<AWS::Partition>:cloudtrail:*:<AWS::AccountId>:eventdatastore/*",
+		// Gap forensics' objects in the trail bucket (named by a token or a
+		// literal, hence the pattern).
+		cdknag.RegexAppliesTo{Regex: jsii.String(`/^Resource::arn:<AWS::Partition>:s3:::.*\/trailguard\/(pending|gap-reports)\/\*$/`)},
 	}
 	if in.trailLogGroupArn != nil {
 		reason += " The trail's log group ARN ends in :* because that is how CloudWatch Logs names one log group in IAM " +

@@ -22,6 +22,8 @@ var described = map[Resource]string{
 	TrailLogGroup:    "the trail's log group, `arn:…:log-group:<name>:*` (only with one)",
 	TrailLogsRole:    "the trail's CloudWatch Logs role (only with one)",
 	OwnRules:         "each of trailguard's rules, `arn:<partition>:events:<region>:<account>:rule/<name>`",
+	GapWindows:       "`arn:<partition>:s3:::<trail bucket>/trailguard/pending/*`",
+	GapReports:       "`arn:<partition>:s3:::<trail bucket>/trailguard/gap-reports/*`",
 	MemberRoles:      "the member accounts' trailguard role (organization mode only)",
 	Organization:     "`*` (organization mode only)",
 }

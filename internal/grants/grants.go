@@ -61,6 +61,11 @@ const (
 	TrailLogsRole Resource = "trail-logs-role"
 	// OwnRules are trailguard's own EventBridge rules.
 	OwnRules Resource = "own-rules"
+	// GapWindows are the objects under trailguard/pending/ in the trail's
+	// bucket (blind windows waiting for their gap report).
+	GapWindows Resource = "gap-windows"
+	// GapReports are the objects under trailguard/gap-reports/ there.
+	GapReports Resource = "gap-reports"
 	// MemberRoles are the member accounts' trailguard roles the hub assumes
 	// (organization mode only; a single-account stack has none).
 	MemberRoles Resource = "member-roles"
@@ -217,6 +222,29 @@ var Table = []Statement{
 		Sid: "ReEnableOwnRules", Resources: []Resource{OwnRules},
 		Why:   "DisableRule / DeleteRule / RemoveTargets on trailguard's own rules: read them and their targets, enable them.",
 		Calls: []Call{{Op: "events:DescribeRule"}, {Op: "events:EnableRule"}, {Op: "events:ListTargetsByRule"}},
+	},
+	{
+		Sid: "LookUpBlindWindows", Resources: []Resource{Anything},
+		Why: "Gap forensics: what happened while the trail was blind, from Event History (internal/forensics); " +
+			"read-only, and IAM authorises LookupEvents only on *.",
+		Calls: []Call{{Op: "cloudtrail:LookupEvents"}},
+	},
+	{
+		Sid: "KeepBlindWindows", Resources: []Resource{GapWindows},
+		Why: "Gap forensics keeps each blind window in the trail's bucket until its report is due, then removes it; " +
+			"only under trailguard/pending/, never the logs.",
+		Calls: []Call{{Op: "s3:PutObject"}, {Op: "s3:GetObject"}, {Op: "s3:DeleteObject"}},
+	},
+	{
+		Sid: "ListBlindWindows", Resources: []Resource{TrailBucket},
+		Why:       "Gap forensics finds the pending windows: listing limited to the trailguard/pending/ prefix.",
+		Calls:     []Call{{Op: "s3:ListObjectsV2", Actions: []string{"s3:ListBucket"}}},
+		Condition: &Condition{Operator: "StringLike", Key: "s3:prefix", Value: "trailguard/pending/*"},
+	},
+	{
+		Sid: "StoreGapReports", Resources: []Resource{GapReports},
+		Why:   "Gap forensics stores each report beside the logs it fills in for, under trailguard/gap-reports/.",
+		Calls: []Call{{Op: "s3:PutObject"}},
 	},
 	{
 		Sid: "AssumeMemberRoles", Resources: []Resource{MemberRoles},

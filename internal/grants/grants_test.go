@@ -13,6 +13,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/trailguard/trailguard/internal/forensics"
 	"github.com/trailguard/trailguard/internal/grants"
 )
 
@@ -254,5 +255,13 @@ func TestDocsAreGenerated(t *testing.T) {
 	}
 	if string(got) != string(b) {
 		t.Error("infra/README.md's permissions table is out of date: run go test ./internal/grants -update")
+	}
+}
+
+// The gap-forensics grants name the prefixes the forensics package writes.
+func TestGapPrefixes(t *testing.T) {
+	if forensics.PendingPrefix != "trailguard/pending/" || forensics.ReportPrefix != "trailguard/gap-reports/" {
+		t.Errorf("forensics writes under %s and %s: change grants.GapWindows/GapReports (infra/trailguardcdk/iam.go) and ListBlindWindows to match",
+			forensics.PendingPrefix, forensics.ReportPrefix)
 	}
 }
