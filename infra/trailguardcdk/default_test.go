@@ -186,6 +186,8 @@ func TestDefaultResponderPermissions(t *testing.T) {
 		"arn:aws:iam::aws:policy/AWSDenyAll", topicID, logGroupID, role,
 		"arn:{AWS::Partition}:s3:::{"+ref(tr.Properties["S3BucketName"])+"}", s.checkOwnRules(t, expectedRules(true)))
 	res[grants.PrivilegedRoles] = append(res[grants.PrivilegedRoles], "arn:aws:iam::111111111111:role/deployer", "arn:aws:iam::*:role/cdk-*")
+	tableID, _ := s.only(t, "AWS::DynamoDB::Table")
+	res[grants.DedupTable] = []string{"{" + tableID + ".Arn}"}
 	want := fromTable(res)
 	want = append(want, statement{Effect: "Allow",
 		Actions:   []string{"sqs:GetQueueAttributes", "sqs:GetQueueUrl", "sqs:SendMessage"},

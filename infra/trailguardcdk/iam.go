@@ -36,6 +36,8 @@ type permissionInputs struct {
 	allow []string
 	// securityHub: the responder imports findings into Security Hub.
 	securityHub bool
+	// dedupTableArn is the table events are claimed in.
+	dedupTableArn *string
 }
 
 // resources resolves each resource of the grants table to the ARNs of this
@@ -75,6 +77,9 @@ func resources(in permissionInputs) map[grants.Resource][]*string {
 		// its own findings into.
 		out[grants.SecurityHubProduct] = []*string{arn("arn:", partition, ":securityhub:", *awscdk.Aws_REGION(), ":", account, ":product/", account, "/default")}
 	}
+	if in.dedupTableArn != nil {
+		out[grants.DedupTable] = []*string{in.dedupTableArn}
+	}
 	if in.trailKeyArn != nil {
 		out[grants.TrailKey] = []*string{in.trailKeyArn}
 	}
@@ -98,7 +103,12 @@ func resources(in permissionInputs) map[grants.Resource][]*string {
 // the on-failure queue (its Lambda destination) and, with KMS, the key's
 // encrypt/decrypt grants for the topic and that queue.
 func responderStatements(in permissionInputs) []awsiam.PolicyStatement {
-	res := resources(in)
+	return tableStatements(resources(in))
+}
+
+// tableStatements derives the statements of the grants table whose
+// resources res resolves; the others are left out.
+func tableStatements(res map[grants.Resource][]*string) []awsiam.PolicyStatement {
 	var out []awsiam.PolicyStatement
 	for _, g := range grants.Table {
 		var arns []*string
@@ -131,6 +141,17 @@ func responderStatements(in permissionInputs) []awsiam.PolicyStatement {
 		out = append(out, s)
 	}
 	return out
+}
+
+// allow is one Allow statement, for grants outside the responder's role
+// (the member role of organization mode reuses the responder's).
+func allow(sid string, actions []string, resource *string) awsiam.PolicyStatement {
+	return awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:       jsii.String(sid),
+		Effect:    awsiam.Effect_ALLOW,
+		Actions:   jsii.Strings(actions...),
+		Resources: &[]*string{resource},
+	})
 }
 
 // logGroupArn returns a log group ARN (with or without CloudTrail's

@@ -18,6 +18,7 @@ import (
 
 	"github.com/trailguard/trailguard/internal/catalog"
 	"github.com/trailguard/trailguard/internal/config"
+	"github.com/trailguard/trailguard/internal/grants"
 )
 
 // Organization mode: a hub stack in a security account (or the management
@@ -329,13 +330,13 @@ func NewHubStack(scope constructs.Construct, id *string, props *HubStackProps) a
 
 	// Assume the member role in this organization's accounts only, and read
 	// account names and OUs for alerts and scoping.
-	p.Role().AddToPrincipalPolicy(withCondition(
-		allow("AssumeMemberRoles", []string{"sts:AssumeRole"},
-			awscdk.Fn_Join(jsii.String(""), jsii.Strings("arn:", *awscdk.Aws_PARTITION(), ":iam::*:role/", o.memberRole()))),
-		"StringEquals", "aws:ResourceOrgID", o.OrganizationID))
-	p.Role().AddToPrincipalPolicy(allow("ReadOrganization", []string{
-		"organizations:DescribeAccount", "organizations:ListAccounts", "organizations:ListParents",
-	}, jsii.String("*")))
+	for _, st := range tableStatements(map[grants.Resource][]*string{
+		grants.MemberRoles:    {awscdk.Fn_Join(jsii.String(""), jsii.Strings("arn:", *awscdk.Aws_PARTITION(), ":iam::*:role/", o.memberRole()))},
+		grants.OrganizationID: {o.OrganizationID},
+		grants.Organization:   {jsii.String("*")},
+	}) {
+		p.Role().AddToPrincipalPolicy(st)
+	}
 	cdknag.NagSuppressions_AddResourceSuppressions(p.Role(), &[]*cdknag.NagPackSuppression{{
 		Id: jsii.String("AwsSolutions-IAM5"),
 		Reason: jsii.String("The hub assumes the member role in whichever account an event comes from, limited by " +

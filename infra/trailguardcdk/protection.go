@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awschatbot"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatchactions"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsdynamodb"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsevents"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awseventstargets"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
@@ -179,6 +180,20 @@ func NewProtection(scope constructs.Construct, id *string, props *ProtectionProp
 		RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
 	})
 
+	// Every execution environment of the responder claims each event here,
+	// so that a duplicate delivery is contained and alerted once. Items
+	// expire by themselves (TTL); the table holds no evidence, so it goes
+	// with the stack.
+	events := awsdynamodb.NewTable(c, jsii.String("Events"), &awsdynamodb.TableProps{
+		PartitionKey:        &awsdynamodb.Attribute{Name: jsii.String(config.DedupKeyAttribute), Type: awsdynamodb.AttributeType_STRING},
+		BillingMode:         awsdynamodb.BillingMode_PAY_PER_REQUEST,
+		TimeToLiveAttribute: jsii.String(config.DedupTTLAttribute),
+		RemovalPolicy:       awscdk.RemovalPolicy_DESTROY,
+		PointInTimeRecoverySpecification: &awsdynamodb.PointInTimeRecoverySpecification{
+			PointInTimeRecoveryEnabled: jsii.Bool(true),
+		},
+	})
+
 	p.role = awsiam.NewRole(c, jsii.String("Role"), &awsiam.RoleProps{
 		AssumedBy:   awsiam.NewServicePrincipal(jsii.String("lambda.amazonaws.com"), nil),
 		Description: jsii.String("trailguard responder: restore CloudTrail, contain the actor, notify"),
@@ -199,6 +214,7 @@ func NewProtection(scope constructs.Construct, id *string, props *ProtectionProp
 			ruleNames:           p.ruleNames,
 			securityHub:         props.SecurityHub != nil && *props.SecurityHub,
 			allow:               allowList(props.Allow),
+			dedupTableArn:       events.TableArn(),
 		})),
 	})
 	cdknag.NagSuppressions_AddResourceSuppressions(policy, responderPolicySuppressions(permissionInputs{
@@ -273,6 +289,7 @@ func NewProtection(scope constructs.Construct, id *string, props *ProtectionProp
 			config.EnvRules:               jsii.String(strings.Join(p.ruleNames, ",")),
 			config.EnvMinRetentionDays:    jsii.String(fmt.Sprint(minRetention)),
 			config.EnvSecurityHub:         jsii.String(fmt.Sprint(props.SecurityHub != nil && *props.SecurityHub)),
+			config.EnvDedupTable:          events.TableName(),
 		},
 	})
 	// The function must not run before its permissions exist.

@@ -85,6 +85,8 @@ func TestExistingTrailBaselineAndPermissions(t *testing.T) {
 	res[grants.TrailKey] = []string{"arn:aws:kms:eu-central-1:111111111111:key/abc"}
 	res[grants.TrailLogGroup] = []string{"arn:aws:logs:eu-central-1:111111111111:log-group:trail:*"}
 	res[grants.TrailLogsRole] = []string{"arn:aws:iam::111111111111:role/trail-to-logs"}
+	tableID, _ := s.only(t, "AWS::DynamoDB::Table")
+	res[grants.DedupTable] = []string{"{" + tableID + ".Arn}"}
 	expect := fromTable(res)
 	expect = append(expect,
 		statement{Effect: "Allow", Actions: []string{"sqs:GetQueueAttributes", "sqs:GetQueueUrl", "sqs:SendMessage"},

@@ -19,6 +19,7 @@ import (
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
@@ -29,6 +30,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/trailguard/trailguard/internal/config"
+	"github.com/trailguard/trailguard/internal/dedup"
 	"github.com/trailguard/trailguard/internal/forensics"
 	"github.com/trailguard/trailguard/internal/notify"
 	"github.com/trailguard/trailguard/internal/respond"
@@ -189,5 +191,12 @@ func NewHandler(ctx context.Context, getenv func(string) string, log *slog.Logge
 			return err
 		}
 	}
-	return respond.Handler{Engine: engine, Log: log, Delivered: respond.NewDeliveries(1024), Reconcile: reconcile}, nil
+	h := respond.Handler{Engine: engine, Log: log, Reconcile: reconcile}
+	if settings.DedupTable != "" {
+		// Shared by every execution environment: each event answered once.
+		h.Claims = dedup.Table{Client: dynamodb.NewFromConfig(cfg), Name: settings.DedupTable}
+	} else {
+		h.Delivered = respond.NewDeliveries(1024)
+	}
+	return h, nil
 }

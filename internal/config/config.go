@@ -59,6 +59,19 @@ const (
 	// EnvOrgConcurrency is how many accounts organization reconciliation
 	// checks at a time.
 	EnvOrgConcurrency = "TRAILGUARD_ORG_CONCURRENCY"
+
+	// EnvDedupTable names the DynamoDB table where the responder's execution
+	// environments claim each event, so that a duplicate delivery is
+	// answered once (containment and alert) whichever environment gets it.
+	// Optional: without it each environment remembers only its own events.
+	EnvDedupTable = "TRAILGUARD_DEDUP_TABLE"
+)
+
+// The dedup table's schema, part of the same contract: the stack creates the
+// table with this partition key (a string) and TTL attribute.
+const (
+	DedupKeyAttribute = "eventId"
+	DedupTTLAttribute = "expiresAt"
 )
 
 // DefaultMinRetentionDays is one year, the retention CIS and most audit
@@ -104,6 +117,8 @@ type Settings struct {
 	// SecurityHub: findings are imported into Security Hub as well as
 	// alerted on SNS.
 	SecurityHub bool
+	// DedupTable is the DynamoDB table events are claimed in; empty: none.
+	DedupTable string
 }
 
 // Load reads the settings through getenv (os.Getenv in production) and
@@ -117,6 +132,10 @@ func Load(getenv func(string) string) (Settings, error) {
 		SelfRoleARN:         strings.TrimSpace(getenv(EnvSelfRoleARN)),
 		FunctionName:        strings.TrimSpace(getenv(EnvFunctionName)),
 		MinRetentionDays:    DefaultMinRetentionDays,
+		DedupTable:          strings.TrimSpace(getenv(EnvDedupTable)),
+	}
+	if t := s.DedupTable; t != "" && !validTableName(t) {
+		errs = append(errs, fmt.Errorf("%s: %q is not a DynamoDB table name (3-255 of A-Z a-z 0-9 _ - .)", EnvDedupTable, t))
 	}
 
 	for _, r := range strings.Split(getenv(EnvRules), ",") {
@@ -272,4 +291,17 @@ func Glob(pattern, s string) bool {
 		p++
 	}
 	return p == len(pattern)
+}
+
+// validTableName reports whether s is a valid DynamoDB table name.
+func validTableName(s string) bool {
+	if len(s) < 3 || len(s) > 255 {
+		return false
+	}
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_' || r == '-' || r == '.') {
+			return false
+		}
+	}
+	return true
 }

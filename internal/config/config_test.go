@@ -19,7 +19,8 @@ func TestDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s.Mode != config.Enforce || s.QuarantinePolicyARN != config.DefaultQuarantinePolicyARN || len(s.Allow) != 0 || len(s.Trails) != 0 || !s.NeedsSelf() {
+	if s.Mode != config.Enforce || s.QuarantinePolicyARN != config.DefaultQuarantinePolicyARN || len(s.Allow) != 0 || len(s.Trails) != 0 || !s.NeedsSelf() ||
+		s.DedupTable != "" {
 		t.Errorf("defaults: %+v", s)
 	}
 }
@@ -32,11 +33,12 @@ func TestFullSettings(t *testing.T) {
 		config.EnvAllow:               " arn:aws:iam::123456789012:role/pipeline-* ,, arn:aws:iam::123456789012:user/breakglass ",
 		config.EnvSelfRoleARN:         "arn:aws:iam::123456789012:role/trailguard-responder",
 		config.EnvTrails:              `[{"name":"management-trail","s3BucketName":"b","isMultiRegionTrail":true,"homeRegion":"eu-west-1"}]`,
+		config.EnvDedupTable:          " trailguard-events ",
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s.Mode != config.DryRun || len(s.Allow) != 2 || s.NeedsSelf() || len(s.Trails) != 1 {
+	if s.Mode != config.DryRun || len(s.Allow) != 2 || s.NeedsSelf() || len(s.Trails) != 1 || s.DedupTable != "trailguard-events" {
 		t.Fatalf("%+v", s)
 	}
 	if !s.Allowed("arn:aws:iam::123456789012:role/pipeline-deploy") || s.Allowed("arn:aws:iam::123456789012:role/pipelinex") || s.Allowed("") {
@@ -73,6 +75,8 @@ func TestBadSettingsRefused(t *testing.T) {
 		"both selector kinds":  {map[string]string{config.EnvTopicARN: topic, config.EnvTrails: `[{"name":"t","eventSelectors":[{}],"advancedEventSelectors":[{"fieldSelectors":[]}]}]`}, "only one kind"},
 		"securityhub not bool": {map[string]string{config.EnvTopicARN: topic, config.EnvSecurityHub: "yes"}, config.EnvSecurityHub},
 		"bad readWriteType":    {map[string]string{config.EnvTopicARN: topic, config.EnvTrails: `[{"name":"t","eventSelectors":[{"readWriteType":"Some"}]}]`}, "readWriteType"},
+		"dedup table name":     {map[string]string{config.EnvTopicARN: topic, config.EnvDedupTable: "arn:aws:dynamodb:us-east-1:123456789012:table/x"}, config.EnvDedupTable},
+		"dedup table short":    {map[string]string{config.EnvTopicARN: topic, config.EnvDedupTable: "ab"}, config.EnvDedupTable},
 	}
 	for name, tc := range cases {
 		s, err := load(tc.env)

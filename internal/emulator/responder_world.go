@@ -43,6 +43,10 @@ type ResponderWorld struct {
 
 	TrailARN, KeyID, PolicyARN, TopicARN, QueueURL string
 
+	// Extra settings for the function (e.g. TRAILGUARD_DEDUP_TABLE), set
+	// before Deploy.
+	Extra map[string]string
+
 	// Set by Deploy.
 	SelfRoleARN, FunctionARN, RuleName string
 	Fn                                 *Function
@@ -117,6 +121,10 @@ func (w *ResponderWorld) Settings(selfRoleARN string) map[string]string {
 	}
 	if selfRoleARN != "" {
 		m[config.EnvSelfRoleARN] = selfRoleARN
+	}
+
+	for k, v := range w.Extra {
+		m[k] = v
 	}
 
 	return m

@@ -66,12 +66,20 @@ const (
 	GapWindows Resource = "gap-windows"
 	// GapReports are the objects under trailguard/gap-reports/ there.
 	GapReports Resource = "gap-reports"
+	// DedupTable is the DynamoDB table events are claimed in.
+	DedupTable Resource = "dedup-table"
 	// MemberRoles are the member accounts' trailguard roles the hub assumes
 	// (organization mode only; a single-account stack has none).
 	MemberRoles Resource = "member-roles"
 	// Organization is the organization the hub reads account names and
 	// parents from (organization mode only; "*" there).
 	Organization Resource = "organization"
+	// SecurityHubProduct is the account's default Security Hub product
+	// (arn:<partition>:securityhub:<region>:<account>:product/<account>/default),
+	// only with the opt-in TRAILGUARD_SECURITYHUB.
+	SecurityHubProduct Resource = "securityhub-product"
+	// OrganizationID is the organization's ID (o-…; used in a condition).
+	OrganizationID Resource = "organization-id"
 )
 
 // Call is one operation a code path makes and what IAM authorises it as.
@@ -209,8 +217,9 @@ var Table = []Statement{
 	{
 		Sid: "RecoverTrailKey", Resources: []Resource{TrailKey},
 		Why: "DisableKey / ScheduleKeyDeletion on the trail's key stop delivery: read its state, cancel the deletion, " +
-			"enable it. Nothing that could change the key policy or use the key.",
-		Calls: []Call{{Op: "kms:CancelKeyDeletion"}, {Op: "kms:DescribeKey"}, {Op: "kms:EnableKey"}},
+			"enable it; reconciliation reads its policy to judge whether CloudTrail may still encrypt. Nothing that could " +
+			"change the key policy or use the key.",
+		Calls: []Call{{Op: "kms:CancelKeyDeletion"}, {Op: "kms:DescribeKey"}, {Op: "kms:EnableKey"}, {Op: "kms:GetKeyPolicy"}},
 	},
 	{
 		Sid: "RecreateTrailLogGroup", Resources: []Resource{TrailLogGroup},
@@ -247,16 +256,29 @@ var Table = []Statement{
 		Calls: []Call{{Op: "s3:PutObject"}},
 	},
 	{
+		Sid: "ClaimEvents", Resources: []Resource{DedupTable},
+		Why: "Exactly once across execution environments: a conditional write claims each event, a second records " +
+			"its outcome (internal/dedup); only trailguard's own table.",
+		Calls: []Call{{Op: "dynamodb:UpdateItem"}},
+	},
+	{
+		Sid: "ImportFindings", Resources: []Resource{SecurityHubProduct},
+		Why: "Opt-in (TRAILGUARD_SECURITYHUB): each response and drift is also imported into Security Hub as an ASFF " +
+			"finding, into the account's own default product only (notify.SecurityHub).",
+		Calls: []Call{{Op: "securityhub:BatchImportFindings"}},
+	},
+	{
 		Sid: "AssumeMemberRoles", Resources: []Resource{MemberRoles},
-		Why: "Organization mode: the hub acts in a member account through the member role there, and no other role " +
-			"(awsx.MemberClients).",
-		Calls: []Call{{Op: "sts:AssumeRole"}},
+		Why: "Organization mode: the hub acts in a member account through the member role there, and no other role, " +
+			"in this organization only (awsx.MemberClients).",
+		Calls:     []Call{{Op: "sts:AssumeRole"}},
+		Condition: &Condition{Operator: "StringEquals", Key: "aws:ResourceOrgID", ValueOf: OrganizationID},
 	},
 	{
 		Sid: "ReadOrganization", Resources: []Resource{Organization},
-		Why: "Organization mode: account names for alerts and parents for scoping by OU; read-only " +
+		Why: "Organization mode: account names for alerts, the accounts to reconcile and parents for scoping by OU; read-only " +
 			"(awsx.OrganizationsAPI).",
-		Calls: []Call{{Op: "organizations:DescribeAccount"}, {Op: "organizations:ListParents"}},
+		Calls: []Call{{Op: "organizations:DescribeAccount"}, {Op: "organizations:ListAccounts"}, {Op: "organizations:ListParents"}},
 	},
 	{
 		Sid: "PassTrailLogsRole", Resources: []Resource{TrailLogsRole},

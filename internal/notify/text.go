@@ -92,6 +92,14 @@ func text(r respond.Report, raw rawPart) string {
 		line("  Gap report: %s", gapLine(r.Gap))
 	}
 
+	if since := r.SinceEarlier(); len(since) > 0 {
+		line("")
+		line("SINCE THE FIRST ATTEMPT (%s)", when(r.Earlier.At))
+		for _, c := range since {
+			line("  - %s", c)
+		}
+	}
+
 	todo := todos(r)
 	line("")
 	line("WHAT YOU SHOULD DO")
@@ -218,6 +226,15 @@ type Alert struct {
 	// OCSF is the same response as an OCSF Detection Finding (ocsf.go), for
 	// Security Lake custom sources and SIEMs.
 	OCSF *OCSFFinding `json:"ocsf,omitempty"`
+	// Retry is set when an earlier attempt at this event failed: when it
+	// was, and what changed since, action by action.
+	Retry *AlertRetry `json:"retry,omitempty"`
+}
+
+// AlertRetry compares a retry with the event's first, failed attempt.
+type AlertRetry struct {
+	FirstAttempt time.Time `json:"firstAttempt"`
+	Changes      []string  `json:"changes"`
 }
 
 // AlertEvent identifies the event.
@@ -265,6 +282,9 @@ func document(r respond.Report, raw rawPart) Alert {
 	d.Baseline = c.Target.Baseline != nil
 	if d.Event.Account == "" {
 		d.Event.Account = r.Event.Account
+	}
+	if since := r.SinceEarlier(); len(since) > 0 {
+		d.Retry = &AlertRetry{FirstAttempt: r.Earlier.At, Changes: since}
 	}
 	switch {
 	case raw.whole() && json.Valid(raw.data):

@@ -57,6 +57,11 @@ type Report struct {
 	Gap      *GapNotice    `json:"gap,omitempty"`
 	Started  time.Time     `json:"started"`
 	Duration time.Duration `json:"durationNs"`
+	// Duplicate, when set, says why this environment did not contain or
+	// alert (another one answers the event); the restore ran anyway.
+	Duplicate string `json:"duplicate,omitempty"`
+	// Earlier is the first, failed attempt of the same event, if any.
+	Earlier *Attempt `json:"earlier,omitempty"`
 }
 
 // Failed returns the outcomes that failed.
@@ -125,6 +130,10 @@ func (e *Engine) Plan(ev trail.Event) Plan {
 // returned error is non-nil when any action failed, so that Lambda retries
 // (every action is idempotent); the report is complete either way.
 func (e *Engine) Respond(ctx context.Context, ev trail.Event) (Report, error) {
+	return e.respond(ctx, ev, nil)
+}
+
+func (e *Engine) respond(ctx context.Context, ev trail.Event, gate Gate) (Report, error) {
 	start := e.now()
 	ex, err := e.forAccount(ctx, eventAccount(ev))
 	if ScopedOut(err) {
@@ -132,7 +141,7 @@ func (e *Engine) Respond(ctx context.Context, ev trail.Event) (Report, error) {
 	}
 	p := NewPlan(Classify(ev, ex.settings), ex.settings, start)
 	rep := Report{Event: ev, Plan: p, Mode: ex.settings.Mode, Started: start}
-	rep.Outcomes = ex.execute(ctx, &rep)
+	rep.Outcomes = ex.execute(ctx, &rep, gate)
 	rep.Duration = e.now().Sub(start)
 	if failed := rep.Failed(); len(failed) > 0 {
 		var errs []error
@@ -144,7 +153,7 @@ func (e *Engine) Respond(ctx context.Context, ev trail.Event) (Report, error) {
 	return rep, nil
 }
 
-func (e *Engine) execute(ctx context.Context, rep *Report) []Outcome {
+func (e *Engine) execute(ctx context.Context, rep *Report, gate Gate) []Outcome {
 	var restore, contain, notify []Action
 	for _, a := range rep.Plan.Actions {
 		switch a.Step {
@@ -165,7 +174,6 @@ func (e *Engine) execute(ctx context.Context, rep *Report) []Outcome {
 	// order (a recreated trail must exist before it is started). Containment
 	// does not depend on it, so each containment action runs alongside.
 	restored := make([]Outcome, len(restore))
-	contained := make([]Outcome, len(contain))
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {
@@ -174,6 +182,12 @@ func (e *Engine) execute(ctx context.Context, rep *Report) []Outcome {
 			restored[i] = e.run(ctx, a)
 		}
 	}()
+	// Containment and the alert wait for the gate (see once.go), never the
+	// restore.
+	if !rep.answers(ctx, gate) {
+		contain, notify = nil, nil
+	}
+	contained := make([]Outcome, len(contain))
 	for i, a := range contain {
 		wg.Add(1)
 		go func() {

@@ -22,6 +22,9 @@ type Handler struct {
 	// Delivered remembers the events handled without failure, so that a
 	// duplicate delivery is not answered (and alerted) again; nil disables it.
 	Delivered *Deliveries
+	// Claims, when set, replaces Delivered with a memory shared by every
+	// execution environment (see once.go).
+	Claims Claimer
 }
 
 // Deliveries remembers the IDs of the last events handled without failure.
@@ -87,6 +90,9 @@ func (h Handler) Handle(ctx context.Context, raw json.RawMessage) error {
 		}
 		h.Log.ErrorContext(ctx, "event rejected", slog.String("error", err.Error()), slog.Int("bytes", len(raw)))
 		return fmt.Errorf("parse event: %w", err)
+	}
+	if h.Claims != nil && ev.Record.EventID != "" {
+		return h.handleClaimed(ctx, ev, t0)
 	}
 	if id := ev.Record.EventID; h.Delivered.Seen(id) {
 		h.Log.InfoContext(ctx, "event handled: duplicate delivery, answered already",
@@ -157,6 +163,7 @@ func LogReport(ctx context.Context, log *slog.Logger, rep Report, err error, too
 		slog.String("mode", string(rep.Mode)),
 		slog.Bool("quiet", rep.Plan.Quiet),
 		slog.Bool("outOfScope", rep.OutOfScope),
+		slog.String("duplicate", rep.Duplicate),
 		slog.Any("plan", plan),
 		slog.Any("outcomes", outcomes),
 		slog.Float64("durationMs", ms(took)),
