@@ -12,6 +12,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/trailguard/trailguard/infra/trailguardcdk"
+	"github.com/trailguard/trailguard/internal/config"
 	"github.com/trailguard/trailguard/internal/grants"
 	"github.com/trailguard/trailguard/internal/trail"
 )
@@ -94,6 +95,8 @@ func TestDefaultFunction(t *testing.T) {
 		"TRAILGUARD_MIN_RETENTION_DAYS":    "365",
 		"TRAILGUARD_SECURITYHUB":           "false",
 	}
+	tableID, _ := s.only(t, "AWS::DynamoDB::Table")
+	want[config.EnvDedupTable] = "{" + tableID + "}"
 	for k, v := range want {
 		if env[k] != v {
 			t.Errorf("%s = %q, want %q", k, env[k], v)

@@ -207,6 +207,8 @@ func memberPolicySuppressions() *[]*cdknag.NagPackSuppression {
 		AppliesTo: &[]any{
 			"Resource::*",
 			"Resource::arn:<AWS::Partition>:s3:::*",
+			"Resource::arn:<AWS::Partition>:s3:::*/trailguard/pending/*",
+			"Resource::arn:<AWS::Partition>:s3:::*/trailguard/gap-reports/*",
 			"Resource::arn:<AWS::Partition>:iam::<AWS::AccountId>:user/*",
 			"Resource::arn:<AWS::Partition>:iam::<AWS::AccountId>:role/*",
 			"Resource::arn:<AWS::Partition>:cloudtrail:*:<AWS::AccountId>:eventdatastore/*",

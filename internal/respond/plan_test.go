@@ -126,6 +126,8 @@ var planCases = func() []planCase {
 		// PutEventSelectors.
 		{"puteventselectors-no-management", "high", true, respond.ContainUser, nil,
 			append(append([]string{"restore:put-event-selectors"}, quarantine...), notify)},
+		{"puteventselectors-many-data-resources", "high", true, respond.ContainUser, nil,
+			append(append([]string{"restore:put-event-selectors"}, quarantine...), notify)},
 		{"puteventselectors-readonly", "high", true, respond.ContainUser, nil,
 			append(append([]string{"restore:put-event-selectors"}, quarantine...), notify)},
 		{"puteventselectors-exclusions", "high", true, respond.ContainUser, nil,
