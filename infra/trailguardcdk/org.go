@@ -187,7 +187,7 @@ func memberStatements(selfRoleArn *string, quarantine string) []awsiam.PolicySta
 		case "Notify", "WriteOwnLogs", "ReEnableOwnRules",
 			// Gap reports are single-account only for now (the hub does
 			// not run the gap reporter in members).
-			"ReadEventHistory", "KeepGapReports", "ListGapReports":
+			"LookUpBlindWindows", "KeepBlindWindows", "ListBlindWindows", "StoreGapReports":
 			continue
 		}
 		out = append(out, s)
@@ -207,8 +207,6 @@ func memberPolicySuppressions() *[]*cdknag.NagPackSuppression {
 		AppliesTo: &[]any{
 			"Resource::*",
 			"Resource::arn:<AWS::Partition>:s3:::*",
-			"Resource::arn:<AWS::Partition>:s3:::*/trailguard/pending/*",
-			"Resource::arn:<AWS::Partition>:s3:::*/trailguard/gap-reports/*",
 			"Resource::arn:<AWS::Partition>:iam::<AWS::AccountId>:user/*",
 			"Resource::arn:<AWS::Partition>:iam::<AWS::AccountId>:role/*",
 			"Resource::arn:<AWS::Partition>:cloudtrail:*:<AWS::AccountId>:eventdatastore/*",
