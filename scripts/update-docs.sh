@@ -198,7 +198,7 @@ if [ -z "${UPDATE_DOCS_SKIP_TIMINGS:-}" ]; then
   secs() {
     local start end
     start=$(date +%s.%N)
-    "$@" >/dev/null 2>&1
+    "$@" >/dev/null 2>&1 || { echo "update-docs: $* failed" >&2; return 1; }
     end=$(date +%s.%N)
     printf '%.1f' "$(echo "$end - $start" | bc)"
   }
