@@ -12,6 +12,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/trailguard/trailguard/infra/trailguardcdk"
+	"github.com/trailguard/trailguard/internal/catalog"
 	"github.com/trailguard/trailguard/internal/config"
 	"github.com/trailguard/trailguard/internal/grants"
 	"github.com/trailguard/trailguard/internal/trail"
@@ -112,6 +113,7 @@ func TestDefaultFunction(t *testing.T) {
 	wantTrail := trail.Config{
 		Name:                       "trailguard",
 		S3BucketName:               "{" + ref(tr.Properties["S3BucketName"]) + "}",
+		S3KeyPrefix:                jsii.String(""),
 		IsMultiRegionTrail:         jsii.Bool(true),
 		IncludeGlobalServiceEvents: jsii.Bool(true),
 		EnableLogFileValidation:    jsii.Bool(true),
@@ -122,7 +124,7 @@ func TestDefaultFunction(t *testing.T) {
 		t.Errorf("TRAILGUARD_TRAILS = %s", env["TRAILGUARD_TRAILS"])
 	}
 	for k := range env {
-		if _, ok := want[k]; !ok && k != "TRAILGUARD_TRAILS" && k != "TRAILGUARD_RULES" { // TestDefaultOwnRulesNamed
+		if _, ok := want[k]; !ok && k != "TRAILGUARD_TRAILS" && k != "TRAILGUARD_RULES" && k != "TRAILGUARD_RECONCILE_SCHEDULE" && k != "TRAILGUARD_ALARMS" { // TestDefaultOwnRulesNamed, TestDefaultOwnersPath
 			t.Errorf("unexpected environment variable %s", k)
 		}
 	}
@@ -322,6 +324,9 @@ func TestDefaultAlarms(t *testing.T) {
 	seen := map[string]int{}
 	for id, a := range s.ofType("AWS::CloudWatch::Alarm") {
 		p := a.Properties
+		if strings.HasPrefix(id, "TrailguardReconcile") { // TestDefaultOwnersPath
+			continue
+		}
 		if p["Threshold"] != 0.0 || p["ComparisonOperator"] != "GreaterThanThreshold" || p["TreatMissingData"] != "notBreaching" {
 			t.Errorf("alarm %s: %v", id, p)
 		}
@@ -368,4 +373,130 @@ func TestDefaultNoUnsuppressedNagFindings(t *testing.T) {
 	for _, f := range defaultStack().nag {
 		t.Errorf("cdk-nag: %s", f)
 	}
+}
+
+// The owners' path that does not run through the responder: one direct rule
+// per service of trailguard's own resources, with the catalog's pattern
+// narrowed to them and the catalog's message, allowed to publish to the
+// topic; and two heartbeat alarms on the reconcile schedule, missing data
+// breaching.
+func TestDefaultOwnersPath(t *testing.T) {
+	s := defaultStack()
+	topicID, _ := s.only(t, "AWS::SNS::Topic")
+	fnID, _ := s.only(t, "AWS::Lambda::Function")
+	_, role := s.responderPolicy(t)
+	env := s.env(t)
+	if env["TRAILGUARD_RECONCILE_SCHEDULE"] != "rate(5 minutes)" {
+		t.Errorf("TRAILGUARD_RECONCILE_SCHEDULE = %q", env["TRAILGUARD_RECONCILE_SCHEDULE"])
+	}
+	var names []string
+	for _, e := range strings.Split(env["TRAILGUARD_RULES"], ",") {
+		_, n, _ := strings.Cut(e, "=")
+		names = append(names, n)
+	}
+	// The catalog's rules, filled with the template's references as the
+	// resolver renders them.
+	alarmNames := strings.Split(env["TRAILGUARD_ALARMS"], ",")
+	named := map[string]bool{}
+	for _, a := range s.ofType("AWS::CloudWatch::Alarm") {
+		named[a.Properties["AlarmName"].(string)] = true
+	}
+	if len(alarmNames) != 6 || len(named) != 6 {
+		t.Errorf("TRAILGUARD_ALARMS = %v, the template's alarms are named %v", alarmNames, named)
+	}
+	for _, a := range alarmNames {
+		if !named[a] {
+			t.Errorf("TRAILGUARD_ALARMS names %q, which is no alarm of the template", a)
+		}
+	}
+	want := catalog.OwnerRules(catalog.Owned{RuleNames: names, FunctionName: "{" + fnID + "}", TopicARN: "{" + topicID + "}", RoleName: "{" + role + "}", Alarms: alarmNames})
+	got := s.ownersRules()
+	if len(got) != len(want) || len(want) < 5 {
+		t.Fatalf("owners' rules %d in the template, %d in the catalog", len(got), len(want))
+	}
+	for _, w := range want {
+		r, ok := got[w.ID]
+		if !ok {
+			t.Errorf("no rule %s", w.ID)
+			continue
+		}
+		equalJSON(t, "pattern of "+w.ID, resolveDeep(r.Properties["EventPattern"]), w.PatternJSON())
+		targets := list(r.Properties["Targets"])
+		if len(targets) != 1 {
+			t.Fatalf("%s: %d targets", w.ID, len(targets))
+		}
+		tg := targets[0].(map[string]any)
+		it := tg["InputTransformer"].(map[string]any)
+		if ref(tg["Arn"]) != topicID || it["InputTemplate"] != w.InputTemplate {
+			t.Errorf("%s targets %v with %v", w.ID, tg["Arn"], it["InputTemplate"])
+		}
+		b, _ := json.Marshal(w.InputPathsMap)
+		equalJSON(t, "input paths of "+w.ID, it["InputPathsMap"], string(b))
+	}
+	published := false
+	for _, p := range s.ofType("AWS::SNS::TopicPolicy") {
+		for _, st := range statements(p.Properties["PolicyDocument"]) {
+			if st.Sid == "OwnersRulesPublish" && st.Effect == "Allow" && strings.Contains(st.Principal, "events.amazonaws.com") {
+				published = true
+			}
+		}
+	}
+	if !published {
+		t.Error("the topic policy does not let the owners' rules publish")
+	}
+
+	alarms := map[string]bool{}
+	for id, a := range s.ofType("AWS::CloudWatch::Alarm") {
+		p := a.Properties
+		if !strings.HasPrefix(id, "TrailguardReconcile") {
+			continue
+		}
+		if p["Threshold"] != 1.0 || p["ComparisonOperator"] != "LessThanThreshold" || p["TreatMissingData"] != "breaching" || p["Period"] != 900.0 {
+			t.Errorf("heartbeat %s: %v", id, p)
+		}
+		if acts := list(p["AlarmActions"]); len(acts) != 1 || ref(acts[0]) != topicID {
+			t.Errorf("heartbeat %s does not notify the topic", id)
+		}
+		dim := list(p["Dimensions"])[0].(map[string]any)
+		alarms[p["Namespace"].(string)+"/"+p["MetricName"].(string)+"/"+resolve(dim["Value"])] = true
+	}
+	var schedule string
+	for _, n := range names {
+		if strings.HasPrefix(n, "trailguard-reconcile-") {
+			schedule = n
+		}
+	}
+	for _, k := range []string{"AWS/Events/Invocations/" + schedule, "trailguard/ReconcileSucceeded/{" + fnID + "}"} {
+		if !alarms[k] {
+			t.Errorf("no heartbeat alarm on %s (have %v)", k, alarms)
+		}
+	}
+}
+
+// resolveDeep resolves the intrinsics inside a JSON value.
+func resolveDeep(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		if _, ok := x["Ref"]; ok {
+			return resolve(x)
+		}
+		if _, ok := x["Fn::GetAtt"]; ok {
+			return resolve(x)
+		}
+		if _, ok := x["Fn::Join"]; ok {
+			return resolve(x)
+		}
+		out := map[string]any{}
+		for k, e := range x {
+			out[k] = resolveDeep(e)
+		}
+		return out
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = resolveDeep(e)
+		}
+		return out
+	}
+	return v
 }

@@ -273,11 +273,30 @@ func expectedRules(global bool) []catalog.Rule {
 	return out
 }
 
-// patternRules returns the EventBridge rules that have an event pattern.
+// patternRules returns the EventBridge rules that have an event pattern and
+// invoke the responder (the owners' direct rules excluded).
 func (s *synthesized) patternRules() map[string]resource {
 	out := map[string]resource{}
 	for id, r := range s.ofType("AWS::Events::Rule") {
-		if _, ok := r.Properties["EventPattern"]; ok {
+		if _, ok := r.Properties["EventPattern"]; ok && !isOwnersRule(r) {
+			out[id] = r
+		}
+	}
+	return out
+}
+
+func isOwnersRule(r resource) bool {
+	n, _ := r.Properties["Name"].(string)
+	return strings.HasPrefix(n, "trailguard-"+catalog.OwnerRuleIDPrefix)
+}
+
+// ownersRules returns the owners' direct rules by catalog id.
+func (s *synthesized) ownersRules() map[string]resource {
+	out := map[string]resource{}
+	for _, r := range s.ofType("AWS::Events::Rule") {
+		if isOwnersRule(r) {
+			n := r.Properties["Name"].(string)
+			id := strings.TrimPrefix(n[:strings.LastIndex(n, "-")], "trailguard-")
 			out[id] = r
 		}
 	}
@@ -345,7 +364,14 @@ var ruleName = regexp.MustCompile(`^trailguard-[a-z0-9-]+-[0-9a-f]{8}$`)
 // variable's order.
 func (s *synthesized) checkOwnRules(t *testing.T, want []catalog.Rule) []string {
 	t.Helper()
-	names := strings.Split(s.env(t)["TRAILGUARD_RULES"], ",")
+	var names []string
+	for _, e := range strings.Split(s.env(t)["TRAILGUARD_RULES"], ",") {
+		id, n, ok := strings.Cut(e, "=")
+		if !ok || !strings.HasPrefix(n, "trailguard-"+id+"-") {
+			t.Errorf("TRAILGUARD_RULES entry %q is not id=trailguard-<id>-<hash>", e)
+		}
+		names = append(names, n)
+	}
 	var inTemplate []string
 	for id, r := range s.ofType("AWS::Events::Rule") {
 		n, ok := r.Properties["Name"].(string)
@@ -355,6 +381,10 @@ func (s *synthesized) checkOwnRules(t *testing.T, want []catalog.Rule) []string 
 		}
 		if len(n) > 64 || !ruleName.MatchString(n) {
 			t.Errorf("rule %s: name %q is not trailguard-<id>-<hash> within 64 characters", id, n)
+		}
+		if isOwnersRule(r) {
+			inTemplate = append(inTemplate, n)
+			continue
 		}
 		if pat, ok := r.Properties["EventPattern"].(map[string]any); ok {
 			src := strs(pat["source"])
@@ -374,8 +404,15 @@ func (s *synthesized) checkOwnRules(t *testing.T, want []catalog.Rule) []string 
 	if !reflect.DeepEqual(sorted, inTemplate) {
 		t.Errorf("TRAILGUARD_RULES = %v, the template's rules are named %v", names, inTemplate)
 	}
-	if len(names) != len(want)+1 {
-		t.Errorf("TRAILGUARD_RULES has %d names, want %d (catalog rules + schedule)", len(names), len(want)+1)
+	global := len(want) == len(catalog.Rules())
+	owners := 0
+	for _, r := range catalog.OwnerRules(catalog.Owned{RuleNames: []string{"x"}, FunctionName: "x", TopicARN: "x", RoleName: "x", Alarms: []string{"x"}}) {
+		if global || !r.GlobalOnly {
+			owners++
+		}
+	}
+	if len(names) != len(want)+1+owners {
+		t.Errorf("TRAILGUARD_RULES has %d names, want %d (catalog rules + schedule + owners' rules)", len(names), len(want)+1+owners)
 	}
 	return names
 }

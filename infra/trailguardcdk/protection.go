@@ -86,6 +86,8 @@ type protection struct {
 	dlq, fails awssqs.Queue
 	rules      map[string]awsevents.Rule
 	ruleNames  []string
+	// alarmNames are the alarms' physical names by alarm id.
+	alarmNames map[string]string
 }
 
 func (p *protection) Construct() constructs.Construct  { return p.scope }
@@ -150,14 +152,41 @@ func NewProtection(scope constructs.Construct, id *string, props *ProtectionProp
 	namer := newRuleNamer(c)
 	global := WatchesGlobalServices(stack)
 	var watched []catalog.Rule
+	var ruleIDs []string // TRAILGUARD_RULES' id=name entries
 	for _, r := range catalog.Rules() {
 		if r.GlobalOnly && !global {
 			continue
 		}
 		watched = append(watched, r)
 		p.ruleNames = append(p.ruleNames, namer.name(r.ID))
+		ruleIDs = append(ruleIDs, r.ID)
 	}
 	p.ruleNames = append(p.ruleNames, namer.name(ReconcileRuleID))
+	ruleIDs = append(ruleIDs, ReconcileRuleID)
+	// The owners' direct rules (see ownerRules) are named here too, so that
+	// the responder watches and reconciles them like its own.
+	var ownerIDs []string
+	for _, r := range catalog.OwnerRules(catalog.Owned{RuleNames: []string{"x"}, FunctionName: "x", TopicARN: "x", RoleName: "x", Alarms: []string{"x"}}) {
+		if r.GlobalOnly && !global {
+			continue
+		}
+		ownerIDs = append(ownerIDs, r.ID)
+		p.ruleNames = append(p.ruleNames, namer.name(r.ID))
+		ruleIDs = append(ruleIDs, r.ID)
+	}
+	// Alarm names are literal too, for TRAILGUARD_ALARMS and the owners'
+	// rules (see alarms).
+	alarmNames := map[string]string{}
+	var alarmList []string
+	for _, id := range alarmIDs {
+		alarmNames[id] = namer.name("alarm-" + id)
+		alarmList = append(alarmList, alarmNames[id])
+	}
+	p.alarmNames = alarmNames
+	var rulesSetting []string
+	for i, n := range p.ruleNames {
+		rulesSetting = append(rulesSetting, ruleIDs[i]+"="+n)
+	}
 
 	// Without EncryptWithKms the topic has no SSE: the AWS managed SNS key
 	// does not let CloudWatch alarms publish. Alerts carry event metadata,
@@ -243,6 +272,7 @@ func NewProtection(scope constructs.Construct, id *string, props *ProtectionProp
 		}
 		code = awslambda.Code_FromAsset(jsii.String(dir), nil)
 	}
+	every := newReconcileEvery(props.ReconcileEvery)
 	minRetention := DefaultMinRetentionDays
 	if props.MinRetentionDays != nil {
 		minRetention = int(*props.MinRetentionDays)
@@ -286,7 +316,9 @@ func NewProtection(scope constructs.Construct, id *string, props *ProtectionProp
 			config.EnvAllow:               jsii.String(allow),
 			config.EnvSelfRoleARN:         p.role.RoleArn(),
 			config.EnvTrails:              jsii.String(string(trails)),
-			config.EnvRules:               jsii.String(strings.Join(p.ruleNames, ",")),
+			config.EnvRules:               jsii.String(strings.Join(rulesSetting, ",")),
+			config.EnvReconcileSchedule:   every.expression,
+			config.EnvAlarms:              jsii.String(strings.Join(alarmList, ",")),
 			config.EnvMinRetentionDays:    jsii.String(fmt.Sprint(minRetention)),
 			config.EnvSecurityHub:         jsii.String(fmt.Sprint(props.SecurityHub != nil && *props.SecurityHub)),
 			config.EnvDedupTable:          events.TableName(),
@@ -313,20 +345,18 @@ func NewProtection(scope constructs.Construct, id *string, props *ProtectionProp
 			Targets: &[]awsevents.IRuleTarget{target},
 		})
 	}
-	every := props.ReconcileEvery
-	if every == nil {
-		every = awscdk.Duration_Minutes(jsii.Number(defaultReconcileEvery))
-	}
 	// The default Scheduled Event payload (source aws.events, detail-type
 	// "Scheduled Event") is the responder's reconcile request.
+	reconcileName := p.ruleNames[len(watched)]
 	awsevents.NewRule(c, jsii.String("Reconcile"), &awsevents.RuleProps{
-		RuleName:    jsii.String(p.ruleNames[len(p.ruleNames)-1]),
+		RuleName:    jsii.String(reconcileName),
 		Description: jsii.String("trailguard: compare the protected trails with their baseline and repair drift"),
-		Schedule:    awsevents.Schedule_Rate(every),
+		Schedule:    every.schedule,
 		Targets:     &[]awsevents.IRuleTarget{target},
 	})
 
-	p.alarms()
+	p.ownerRules(ownerIDs, p.ruleNames[len(watched)+1:])
+	p.alarms(reconcileName, every.duration)
 
 	if props.SlackWorkspaceID != nil {
 		awschatbot.NewSlackChannelConfiguration(c, jsii.String("Slack"), &awschatbot.SlackChannelConfigurationProps{
@@ -348,23 +378,28 @@ func WatchesGlobalServices(stack awscdk.Stack) bool {
 	return *awscdk.Token_IsUnresolved(r) || *r == "us-east-1"
 }
 
-// alarms sends to the topic whatever means trailguard itself is failing.
-func (p *protection) alarms() {
+// alarms sends to the topic whatever means trailguard itself is failing,
+// and pages when the scheduled reconciliation stops running or stops
+// succeeding (see heartbeat).
+func (p *protection) alarms(reconcileRule string, every awscdk.Duration) {
+	p.heartbeat(reconcileRule, every)
 	five := awscdk.Duration_Minutes(jsii.Number(5))
 	for _, a := range []struct {
+		name    string
 		id, why string
 		metric  awscloudwatch.IMetric
 	}{
-		{"ErrorsAlarm", "trailguard responder invocations failed",
+		{"errors", "ErrorsAlarm", "trailguard responder invocations failed",
 			p.fn.MetricErrors(&awscloudwatch.MetricOptions{Period: five, Statistic: jsii.String("Sum")})},
-		{"ThrottlesAlarm", "trailguard responder invocations were throttled (reserved concurrency reached)",
+		{"throttles", "ThrottlesAlarm", "trailguard responder invocations were throttled (reserved concurrency reached)",
 			p.fn.MetricThrottles(&awscloudwatch.MetricOptions{Period: five, Statistic: jsii.String("Sum")})},
-		{"DeadLetterAlarm", "EventBridge could not deliver tamper events to the trailguard responder",
+		{"dead-letter", "DeadLetterAlarm", "EventBridge could not deliver tamper events to the trailguard responder",
 			p.dlq.MetricApproximateNumberOfMessagesVisible(&awscloudwatch.MetricOptions{Period: five, Statistic: jsii.String("Maximum")})},
-		{"FailureAlarm", "trailguard responder invocations failed after all retries",
+		{"failure", "FailureAlarm", "trailguard responder invocations failed after all retries",
 			p.fails.MetricApproximateNumberOfMessagesVisible(&awscloudwatch.MetricOptions{Period: five, Statistic: jsii.String("Maximum")})},
 	} {
 		alarm := awscloudwatch.NewAlarm(p.scope, jsii.String(a.id), &awscloudwatch.AlarmProps{
+			AlarmName:          jsii.String(p.alarmNames[a.name]),
 			AlarmDescription:   jsii.String(a.why),
 			Metric:             a.metric,
 			Threshold:          jsii.Number(0),

@@ -100,8 +100,10 @@ func newTrail(scope constructs.Construct, name string, key awskms.Key) (trail.Co
 	}
 
 	baseline := trail.Config{
-		Name:                       name,
-		S3BucketName:               *bucket.BucketName(),
+		Name:         name,
+		S3BucketName: *bucket.BucketName(),
+		// No prefix: one set later (UpdateTrail) is reverted.
+		S3KeyPrefix:                jsii.String(""),
 		IsMultiRegionTrail:         jsii.Bool(true),
 		IncludeGlobalServiceEvents: jsii.Bool(true),
 		EnableLogFileValidation:    jsii.Bool(true),

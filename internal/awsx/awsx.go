@@ -175,6 +175,9 @@ func NewHandler(ctx context.Context, getenv func(string) string, log *slog.Logge
 	reconcile := func(ctx context.Context) error {
 		rep, err := engine.Reconcile(ctx)
 		respond.LogReconcile(ctx, log, rep, err)
+		if err == nil {
+			respond.LogHeartbeat(ctx, log, settings.FunctionName, rep.Started)
+		}
 		if gaps == nil {
 			return err
 		}

@@ -62,8 +62,14 @@ const (
 	Function Resource = "function"
 	// Topic is trailguard's own alert topic.
 	Topic Resource = "topic"
-	// Role is trailguard's own responder role.
+	// Role is trailguard's own responder role, or a role trailguard
+	// contained (its session-revocation policy).
 	Role Resource = "role"
+	// Alarm is one of trailguard's own CloudWatch alarms.
+	Alarm Resource = "alarm"
+	// Contained is a user trailguard quarantined, or the quarantine policy
+	// itself (a customer-managed one).
+	Contained Resource = "contained-principal"
 )
 
 // Response is what the responder does about a successful call of an entry.
@@ -104,6 +110,27 @@ const (
 	RecreateLogGroup Response = "recreate-log-group"
 	// EnableRule: EnableRule.
 	EnableRule Response = "enable-rule"
+	// RestoreRule: PutRule back to the deployed pattern (from this catalog)
+	// or schedule, enabled.
+	RestoreRule Response = "restore-rule"
+	// EnableVersioning: PutBucketVersioning Enabled on the trail bucket.
+	EnableVersioning Response = "enable-versioning"
+	// BlockPublicAccess: PutPublicAccessBlock with all four switches on.
+	BlockPublicAccess Response = "block-public-access"
+	// RestoreRetention: PutRetentionPolicy back to the minimum retention.
+	RestoreRetention Response = "restore-retention"
+	// Requarantine: attach the quarantine policy to the user again.
+	Requarantine Response = "requarantine-user"
+	// RestoreRevocation: write the session-revocation policy on the role
+	// again (cut-off: now); on the responder's own role, alert (redeploy).
+	RestoreRevocation Response = "restore-revocation"
+	// RestoreQuarantinePolicy: a new default version of the quarantine
+	// policy with the deny-all document.
+	RestoreQuarantinePolicy Response = "restore-quarantine-policy"
+	// RestoreTargets: put the deployed target (the responder, or the alert
+	// topic for the owners' rules) back, without a replaced input, and
+	// remove the targets trailguard did not deploy.
+	RestoreTargets Response = "restore-targets"
 )
 
 // Entry is one row of the catalog: one API call that can blind CloudTrail or
@@ -131,6 +158,14 @@ type Entry struct {
 	// Undo says, for the alert and the docs, how the change is undone, or the
 	// manual step when trailguard does not undo it itself.
 	Undo string
+	// Judged is true for calls whose content decides whether they are
+	// tampering (an UpdateTrail, selectors, a lifecycle rule, a policy, a
+	// rule's pattern): the same call that keeps things as deployed is not.
+	Judged bool
+	// TargetIn names the requestParameters fields that identify the target,
+	// in order of preference, as CloudTrail records them. The owners' direct
+	// rules match on them (see OwnerRules).
+	TargetIn []string
 }
 
 // Tamper reports whether the entry is tampering (as opposed to an
@@ -149,6 +184,7 @@ func (e Entry) EventNames() []string {
 }
 
 const (
+	monitoring    = "monitoring.amazonaws.com"
 	cloudtrail    = "cloudtrail.amazonaws.com"
 	s3            = "s3.amazonaws.com"
 	kms           = "kms.amazonaws.com"
@@ -166,7 +202,7 @@ const redeploy = "redeploy trailguard (cd infra && npx aws-cdk@2 deploy) to rebu
 
 // entries is the table itself: the trail API, then the trail's
 // surroundings, then the protection itself.
-var entries = slices.Concat(trailAPI, surroundings, protection, roleChanges)
+var entries = slices.Concat(trailAPI, surroundings, bucketProtections, logGroupChanges, organizationSwitches, protection, responderChanges, alarms, roleChanges, containment)
 
 // trailAPI are CloudTrail's own calls, most damaging first.
 var trailAPI = []Entry{
@@ -187,14 +223,14 @@ var trailAPI = []Entry{
 	{
 		Source: cloudtrail, Name: "UpdateTrail", Resource: Trail,
 		Severity: High, FailedSeverity: Medium,
-		Response: RevertTrail, Contain: true,
+		Response: RevertTrail, Contain: true, Judged: true,
 		Blinds: "can move the bucket, turn off multi-region, global service events or log file validation, drop the KMS key or CloudWatch Logs",
 		Undo:   "UpdateTrail back to the baseline, only the fields that got worse",
 	},
 	{
 		Source: cloudtrail, Name: "PutEventSelectors", Resource: Trail,
 		Severity: High, FailedSeverity: Medium,
-		Response: RestoreSelectors, Contain: true,
+		Response: RestoreSelectors, Contain: true, Judged: true,
 		Blinds: "the trail looks alive but records no (or only some) management events",
 		Undo:   "PutEventSelectors back to the baseline, or all management events keeping the data selectors",
 	},
@@ -267,13 +303,13 @@ var trailAPI = []Entry{
 var surroundings = []Entry{
 	{
 		Source: s3, Name: "PutBucketLifecycle", Resource: Bucket,
-		Severity: High, FailedSeverity: Medium, Response: FixLifecycle, Contain: true,
+		Severity: High, FailedSeverity: Medium, Response: FixLifecycle, Contain: true, Judged: true,
 		Blinds: "a lifecycle rule on the trail bucket deletes logs early (one day, in the known attack)",
 		Undo:   "remove the lifecycle rules that expire logs before the minimum retention",
 	},
 	{
 		Source: s3, Name: "PutBucketPolicy", Resource: Bucket,
-		Severity: High, FailedSeverity: Medium, Response: RestoreBucketPolicy, Contain: true,
+		Severity: High, FailedSeverity: Medium, Response: RestoreBucketPolicy, Contain: true, Judged: true,
 		Blinds: "a bucket policy without CloudTrail's grant (or denying it) stops log delivery",
 		Undo:   "put CloudTrail's grants back into the bucket policy",
 	},
@@ -303,7 +339,7 @@ var surroundings = []Entry{
 	},
 	{
 		Source: kms, Name: "PutKeyPolicy", Resource: Key,
-		Severity: High, FailedSeverity: Medium, Response: Alert, Contain: true,
+		Severity: High, FailedSeverity: Medium, Response: Alert, Contain: true, Judged: true,
 		Blinds: "a key policy without CloudTrail's grant stops encrypted delivery",
 		Undo:   "review the key policy: CloudTrail needs kms:GenerateDataKey* with an aws:SourceArn condition naming the trail (restoring a key policy automatically is riskier than a person doing it)",
 	},
@@ -324,79 +360,263 @@ var surroundings = []Entry{
 // The protection itself: disabling trailguard is tampering too.
 var protection = []Entry{
 	{
-		Source: events, Name: "DisableRule", Resource: EventRule,
+		Source: events, Name: "DisableRule", Resource: EventRule, TargetIn: []string{"name"},
 		Severity: Critical, FailedSeverity: Medium, Response: EnableRule, Contain: true,
 		Blinds: "a disabled trailguard rule sees nothing, not even its own disabling (reconciliation catches it)",
 		Undo:   "EnableRule",
 	},
 	{
-		Source: events, Name: "DeleteRule", Resource: EventRule,
+		Source: events, Name: "PutRule", Resource: EventRule, TargetIn: []string{"name"},
+		Severity: Critical, FailedSeverity: Medium, Response: RestoreRule, Contain: true, Judged: true,
+		Blinds: "a trailguard rule overwritten: a pattern that never matches, State=DISABLED, or a slower reconcile schedule",
+		Undo:   "PutRule back to the catalog's pattern (or the deployed schedule), enabled",
+	},
+	{
+		Source: events, Name: "PutTargets", Resource: EventRule, TargetIn: []string{"rule"},
+		Severity: Critical, FailedSeverity: Medium, Response: RestoreTargets, Contain: true, Judged: true,
+		Blinds: "a trailguard rule's target replaced, or its input changed (a reconcile schedule that no longer asks to reconcile)",
+		Undo:   "PutTargets back to the deployed target without a replaced input; RemoveTargets of the others",
+	},
+	{
+		Source: events, Name: "DeleteRule", Resource: EventRule, TargetIn: []string{"name"},
 		Severity: Critical, FailedSeverity: Medium, Response: Alert, Contain: true,
 		Blinds: "trailguard no longer receives these events",
 		Undo:   redeploy,
 	},
 	{
-		Source: events, Name: "RemoveTargets", Resource: EventRule,
-		Severity: Critical, FailedSeverity: Medium, Response: Alert, Contain: true,
+		Source: events, Name: "RemoveTargets", Resource: EventRule, TargetIn: []string{"rule"},
+		Severity: Critical, FailedSeverity: Medium, Response: RestoreTargets, Contain: true,
 		Blinds: "trailguard's rule no longer invokes the responder",
-		Undo:   redeploy,
+		Undo:   "PutTargets back to the deployed target",
 	},
 	{
-		Source: lambda, Name: "DeleteFunction", LoggedAs: []string{"DeleteFunction20150331", "DeleteFunction"}, Resource: Function,
+		Source: lambda, Name: "DeleteFunction", LoggedAs: []string{"DeleteFunction20150331", "DeleteFunction"}, Resource: Function, TargetIn: []string{"functionName"},
 		Severity: Critical, FailedSeverity: Medium, Response: Alert, Contain: true,
 		Blinds: "the responder is gone: nothing restores or alerts any more",
 		Undo:   redeploy,
 	},
 	{
-		Source: lambda, Name: "UpdateFunctionCode", LoggedAs: []string{"UpdateFunctionCode20150331v2", "UpdateFunctionCode20150331", "UpdateFunctionCode"}, Resource: Function,
+		Source: lambda, Name: "UpdateFunctionCode", LoggedAs: []string{"UpdateFunctionCode20150331v2", "UpdateFunctionCode20150331", "UpdateFunctionCode"}, Resource: Function, TargetIn: []string{"functionName"},
 		Severity: Critical, FailedSeverity: Medium, Response: Alert, Contain: true,
 		Blinds: "the responder's code was replaced: it may do nothing, or worse",
 		Undo:   redeploy,
 	},
 	{
-		Source: lambda, Name: "UpdateFunctionConfiguration", LoggedAs: []string{"UpdateFunctionConfiguration20150331v2", "UpdateFunctionConfiguration20150331", "UpdateFunctionConfiguration"}, Resource: Function,
+		Source: lambda, Name: "UpdateFunctionConfiguration", LoggedAs: []string{"UpdateFunctionConfiguration20150331v2", "UpdateFunctionConfiguration20150331", "UpdateFunctionConfiguration"}, Resource: Function, TargetIn: []string{"functionName"},
 		Severity: High, FailedSeverity: Medium, Response: Alert, Contain: true,
 		Blinds: "the responder's settings (mode, allow list, topic) or role may have changed",
 		Undo:   redeploy,
 	},
 	{
-		Source: lambda, Name: "PutFunctionConcurrency", LoggedAs: []string{"PutFunctionConcurrency20171031", "PutFunctionConcurrency"}, Resource: Function,
+		Source: lambda, Name: "PutFunctionConcurrency", LoggedAs: []string{"PutFunctionConcurrency20171031", "PutFunctionConcurrency"}, Resource: Function, TargetIn: []string{"functionName"},
 		Severity: Critical, FailedSeverity: Medium, Response: Alert, Contain: true,
 		Blinds: "a reserved concurrency of 0 stops the responder from running at all",
 		Undo:   redeploy,
 	},
 	{
-		Source: lambda, Name: "DeleteFunctionConcurrency", LoggedAs: []string{"DeleteFunctionConcurrency20171031", "DeleteFunctionConcurrency"}, Resource: Function,
+		Source: lambda, Name: "DeleteFunctionConcurrency", LoggedAs: []string{"DeleteFunctionConcurrency20171031", "DeleteFunctionConcurrency"}, Resource: Function, TargetIn: []string{"functionName"},
 		Severity: Medium, FailedSeverity: Info, Response: Alert, Contain: false,
 		Blinds: "the responder's reserved capacity is gone: a busy account can starve it",
 		Undo:   redeploy,
 	},
 	{
-		Source: lambda, Name: "RemovePermission", LoggedAs: []string{"RemovePermission20150331v2", "RemovePermission20150331", "RemovePermission"}, Resource: Function,
+		Source: lambda, Name: "RemovePermission", LoggedAs: []string{"RemovePermission20150331v2", "RemovePermission20150331", "RemovePermission"}, Resource: Function, TargetIn: []string{"functionName"},
 		Severity: Critical, FailedSeverity: Medium, Response: Alert, Contain: true,
 		Blinds: "EventBridge may no longer be allowed to invoke the responder",
 		Undo:   redeploy,
 	},
 	{
-		Source: sns, Name: "DeleteTopic", Resource: Topic,
+		Source: sns, Name: "DeleteTopic", Resource: Topic, TargetIn: []string{"topicArn"},
 		Severity: Critical, FailedSeverity: Medium, Response: Alert, Contain: true,
 		Blinds: "trailguard's alerts have nowhere to go (this one may not arrive either: check the function's logs)",
 		Undo:   redeploy + "; confirm the email subscriptions again",
 	},
 	{
-		Source: sns, Name: "Unsubscribe", Resource: Topic,
+		Source: sns, Name: "Unsubscribe", Resource: Topic, TargetIn: []string{"subscriptionArn"},
 		Severity: High, FailedSeverity: Medium, Response: Alert, Contain: true,
 		Blinds: "an owner no longer receives trailguard's alerts",
 		Undo:   "subscribe the address again and confirm it",
 	},
 }
 
+// bucketProtections are the trail bucket's settings beyond its policy and
+// lifecycle. Versioning and the public access block have a safe undo; the
+// others depend on what the owners chose and are alerted with the command.
+var bucketProtections = []Entry{
+	{
+		Source: s3, Name: "PutBucketVersioning", Resource: Bucket, TargetIn: []string{"bucketName"},
+		Severity: High, FailedSeverity: Medium, Response: EnableVersioning, Contain: true, Judged: true,
+		Blinds: "versioning suspended on the trail bucket: an overwritten or deleted log file cannot be recovered",
+		Undo:   "PutBucketVersioning Status=Enabled",
+	},
+	{
+		Source: s3, Name: "PutBucketPublicAccessBlock", Resource: Bucket, TargetIn: []string{"bucketName"},
+		Severity: High, FailedSeverity: Medium, Response: BlockPublicAccess, Contain: true, Judged: true,
+		Blinds: "the trail bucket's public access block weakened: a policy or ACL can now publish the logs",
+		Undo:   "PutPublicAccessBlock with BlockPublicAcls, IgnorePublicAcls, BlockPublicPolicy and RestrictPublicBuckets on",
+	},
+	{
+		Source: s3, Name: "DeleteBucketPublicAccessBlock", Resource: Bucket, TargetIn: []string{"bucketName"},
+		Severity: High, FailedSeverity: Medium, Response: BlockPublicAccess, Contain: true,
+		Blinds: "the trail bucket's public access block removed: a policy or ACL can now publish the logs",
+		Undo:   "PutPublicAccessBlock with all four switches on",
+	},
+	{
+		Source: s3, Name: "PutBucketAcl", Resource: Bucket, TargetIn: []string{"bucketName"},
+		Severity: High, FailedSeverity: Medium, Response: Alert, Contain: true, Judged: true,
+		Blinds: "an ACL on the trail bucket grants the public or another account access to the logs",
+		Undo:   "aws s3api put-bucket-acl --bucket <bucket> --acl private (then check aws s3api get-bucket-acl)",
+	},
+	{
+		Source: s3, Name: "PutBucketEncryption", Resource: Bucket, TargetIn: []string{"bucketName"},
+		Severity: High, FailedSeverity: Medium, Response: Alert, Contain: true, Judged: true,
+		Blinds: "the trail bucket's default encryption uses a key of another account: its owner can make new objects unreadable",
+		Undo:   "aws s3api put-bucket-encryption --bucket <bucket> with a key of this account (or SSE-S3: SSEAlgorithm=AES256)",
+	},
+	{
+		Source: s3, Name: "PutBucketReplication", Resource: Bucket, TargetIn: []string{"bucketName"},
+		Severity: High, FailedSeverity: Medium, Response: Alert,
+		Blinds: "the trail bucket replicates its logs elsewhere (possibly another account): the record leaves the account",
+		Undo:   "review aws s3api get-bucket-replication --bucket <bucket>; remove it with aws s3api delete-bucket-replication --bucket <bucket>",
+	},
+	{
+		Source: s3, Name: "PutBucketOwnershipControls", Resource: Bucket, TargetIn: []string{"bucketName"},
+		Severity: High, FailedSeverity: Medium, Response: Alert,
+		Blinds: "the trail bucket's object ownership changed: ACLs apply again and objects may belong to the writer",
+		Undo:   "aws s3api put-bucket-ownership-controls --bucket <bucket> --ownership-controls 'Rules=[{ObjectOwnership=BucketOwnerEnforced}]'",
+	},
+}
+
+// logGroupChanges are the calls that thin out the trail's CloudWatch Logs
+// copy or the responder's own log.
+var logGroupChanges = []Entry{
+	{
+		Source: logs, Name: "PutRetentionPolicy", Resource: LogGroup, TargetIn: []string{"logGroupName"},
+		Severity: High, FailedSeverity: Medium, Response: RestoreRetention, Contain: true, Judged: true,
+		Blinds: "a retention shorter than the minimum deletes the log group's events early",
+		Undo:   "PutRetentionPolicy back to the minimum retention",
+	},
+	{
+		Source: logs, Name: "DeleteMetricFilter", Resource: LogGroup, TargetIn: []string{"logGroupName"},
+		Severity: High, FailedSeverity: Medium, Response: Alert, Contain: true,
+		Blinds: "a metric filter on the log group is gone: the alarms built on it (CIS 4.x) stay silent",
+		Undo:   "recreate the metric filter (aws logs put-metric-filter) as your monitoring defines it, and check its alarm",
+	},
+	{
+		Source: logs, Name: "DeleteSubscriptionFilter", Resource: LogGroup, TargetIn: []string{"logGroupName"},
+		Severity: High, FailedSeverity: Medium, Response: Alert, Contain: true,
+		Blinds: "a subscription filter on the log group is gone: events no longer stream to the SIEM or archive",
+		Undo:   "recreate the subscription filter (aws logs put-subscription-filter) as your pipeline defines it",
+	},
+}
+
+// organizationSwitches are the organization's settings, seen from the
+// management account, that turn the organization trail or the SCPs off.
+var organizationSwitches = []Entry{
+	{
+		Source: organizations, Name: "DisableAWSServiceAccess", Resource: Organization, TargetIn: []string{"servicePrincipal"},
+		Severity: Critical, FailedSeverity: Medium, Response: Alert, Contain: true, Judged: true,
+		Blinds: "CloudTrail's trusted access in the organization turned off: organization trails stop covering the member accounts",
+		Undo:   "aws organizations enable-aws-service-access --service-principal cloudtrail.amazonaws.com, then check the organization trail logs every account",
+	},
+	{
+		Source: organizations, Name: "DeregisterDelegatedAdministrator", Resource: Organization, TargetIn: []string{"servicePrincipal"},
+		Severity: High, FailedSeverity: Medium, Response: Alert, Contain: true, Judged: true,
+		Blinds: "CloudTrail's delegated administrator removed: the security account no longer manages the organization trail",
+		Undo:   "aws organizations register-delegated-administrator --account-id <security account> --service-principal cloudtrail.amazonaws.com",
+	},
+	{
+		Source: organizations, Name: "DetachPolicy", Resource: Organization, TargetIn: []string{"policyId"},
+		Severity: High, FailedSeverity: Medium, Response: Alert, Contain: true,
+		Blinds: "a policy (an SCP, possibly trailguard's guardrails) detached from a root, OU or account",
+		Undo:   "aws organizations attach-policy --policy-id <policy> --target-id <target> (both in the event's requestParameters)",
+	},
+}
+
+// responderChanges are the other calls that weaken the responder or its
+// topic (besides the protection rows above): who may invoke it, how its
+// asynchronous invocations are retried, the alias it may be invoked through,
+// the topic's policy, key and delivery.
+var responderChanges = []Entry{
+	{
+		Source: lambda, Name: "AddPermission", LoggedAs: []string{"AddPermission20150331v2", "AddPermission20150331", "AddPermission"}, Resource: Function, TargetIn: []string{"functionName"},
+		Severity: High, FailedSeverity: Medium, Response: Alert, Contain: true,
+		Blinds: "someone else may now invoke the responder (forged events, floods that starve it)",
+		Undo:   "aws lambda get-policy --function-name <responder>; remove the statement with aws lambda remove-permission; " + redeploy,
+	},
+	{
+		Source: lambda, Name: "PutFunctionEventInvokeConfig", LoggedAs: []string{"PutFunctionEventInvokeConfig20190925", "PutFunctionEventInvokeConfig"}, Resource: Function, TargetIn: []string{"functionName"},
+		Severity: High, FailedSeverity: Medium, Response: Alert, Contain: true,
+		Blinds: "the responder's asynchronous invocation changed: no retries, a short maximum event age, or failures sent elsewhere",
+		Undo:   redeploy,
+	},
+	{
+		Source: lambda, Name: "UpdateFunctionEventInvokeConfig", LoggedAs: []string{"UpdateFunctionEventInvokeConfig20190925", "UpdateFunctionEventInvokeConfig"}, Resource: Function, TargetIn: []string{"functionName"},
+		Severity: High, FailedSeverity: Medium, Response: Alert, Contain: true,
+		Blinds: "the responder's asynchronous invocation changed: no retries, a short maximum event age, or failures sent elsewhere",
+		Undo:   redeploy,
+	},
+	{
+		Source: lambda, Name: "DeleteFunctionEventInvokeConfig", LoggedAs: []string{"DeleteFunctionEventInvokeConfig20190925", "DeleteFunctionEventInvokeConfig"}, Resource: Function, TargetIn: []string{"functionName"},
+		Severity: High, FailedSeverity: Medium, Response: Alert, Contain: true,
+		Blinds: "the responder's on-failure destination and retry settings are gone: failed events vanish",
+		Undo:   redeploy,
+	},
+	{
+		Source: lambda, Name: "UpdateAlias", LoggedAs: []string{"UpdateAlias20150331", "UpdateAlias"}, Resource: Function, TargetIn: []string{"functionName"},
+		Severity: High, FailedSeverity: Medium, Response: Alert, Contain: true,
+		Blinds: "an alias of the responder points at another version: a rule invoking it runs other code",
+		Undo:   "aws lambda update-alias back to the deployed version; " + redeploy,
+	},
+	{
+		Source: lambda, Name: "DeleteAlias", LoggedAs: []string{"DeleteAlias20150331", "DeleteAlias"}, Resource: Function, TargetIn: []string{"functionName"},
+		Severity: High, FailedSeverity: Medium, Response: Alert, Contain: true,
+		Blinds: "an alias of the responder is gone: a rule invoking it fails",
+		Undo:   redeploy,
+	},
+	{
+		Source: sns, Name: "SetTopicAttributes", Resource: Topic, TargetIn: []string{"topicArn"},
+		Severity: High, FailedSeverity: Medium, Response: Alert, Contain: true,
+		Blinds: "the alert topic's policy, key or delivery policy changed: alerts (and alarms) may no longer be delivered",
+		Undo:   redeploy + "; check aws sns get-topic-attributes --topic-arn <topic>",
+	},
+	{
+		Source: sns, Name: "RemovePermission", Resource: Topic, TargetIn: []string{"topicArn"},
+		Severity: High, FailedSeverity: Medium, Response: Alert, Contain: true,
+		Blinds: "a statement of the alert topic's policy removed: the alarms or the owners' rules may no longer publish",
+		Undo:   redeploy,
+	},
+}
+
+// alarms are the calls on trailguard's own CloudWatch alarms (the failure
+// alarms and the reconcile heartbeat).
+var alarms = []Entry{
+	{
+		Source: monitoring, Name: "DisableAlarmActions", Resource: Alarm, TargetIn: []string{"alarmNames"},
+		Severity: Critical, FailedSeverity: Medium, Response: Alert, Contain: true,
+		Blinds: "trailguard's alarms no longer notify anyone: a silenced responder goes unnoticed",
+		Undo:   "aws cloudwatch enable-alarm-actions --alarm-names <the names in the event> (the responder has no CloudWatch client: the owners' direct rule carries this alert too)",
+	},
+	{
+		Source: monitoring, Name: "DeleteAlarms", Resource: Alarm, TargetIn: []string{"alarmNames"},
+		Severity: Critical, FailedSeverity: Medium, Response: Alert, Contain: true,
+		Blinds: "trailguard's alarms are gone: a silenced responder goes unnoticed",
+		Undo:   redeploy,
+	},
+	{
+		Source: monitoring, Name: "PutMetricAlarm", Resource: Alarm, TargetIn: []string{"alarmName"},
+		Severity: High, FailedSeverity: Medium, Response: Alert, Contain: true,
+		Blinds: "one of trailguard's alarms rewritten: another metric, threshold or action",
+		Undo:   redeploy,
+	},
+}
+
 // roleChanges are the IAM calls that change what the responder's role may do.
 var roleChanges = func() []Entry {
 	var out []Entry
-	for _, name := range []string{"PutRolePolicy", "DeleteRolePolicy", "AttachRolePolicy", "DetachRolePolicy", "UpdateAssumeRolePolicy", "PutRolePermissionsBoundary", "DeleteRolePermissionsBoundary", "DeleteRole"} {
+	for _, name := range []string{"PutRolePolicy", "AttachRolePolicy", "DetachRolePolicy", "UpdateAssumeRolePolicy", "PutRolePermissionsBoundary", "DeleteRolePermissionsBoundary", "DeleteRole"} {
 		out = append(out, Entry{
-			Source: iam, Name: name, Resource: Role,
+			Source: iam, Name: name, Resource: Role, TargetIn: []string{"roleName"},
 			Severity: Critical, FailedSeverity: Medium, Response: Alert, Contain: true,
 			Blinds: "the responder's role changed: it may lose the rights to restore and contain, or gain others",
 			Undo:   redeploy,
@@ -404,6 +624,39 @@ var roleChanges = func() []Entry {
 	}
 	return out
 }()
+
+// containment are the calls that undo a containment: the principal who undid
+// it is contained in turn. An active key of a quarantined user is inert (the
+// deny-all policy stays attached) and becomes dangerous only once the policy
+// is detached, which is watched; so UpdateAccessKey is not a row: without a
+// record of which keys trailguard deactivated, every key activation in the
+// account would page.
+var containment = []Entry{
+	{
+		Source: iam, Name: "DetachUserPolicy", Resource: Contained, TargetIn: []string{"userName"},
+		Severity: Critical, FailedSeverity: Medium, Response: Requarantine, Contain: true, Judged: true,
+		Blinds: "the quarantine policy detached from a user trailguard contained: the user acts again",
+		Undo:   "AttachUserPolicy of the quarantine policy again (to lift a quarantine, first add the user to TRAILGUARD_ALLOW)",
+	},
+	{
+		Source: iam, Name: "DeleteRolePolicy", Resource: Role, TargetIn: []string{"roleName"},
+		Severity: Critical, FailedSeverity: Medium, Response: RestoreRevocation, Contain: true, Judged: true,
+		Blinds: "trailguard's session revocation removed from a contained role (its old sessions act again), or the responder's role changed",
+		Undo:   "write the revocation policy again, revoking every session issued until now (to lift it, first add the role to TRAILGUARD_ALLOW); on the responder's role: " + redeploy,
+	},
+	{
+		Source: iam, Name: "CreatePolicyVersion", Resource: Contained, TargetIn: []string{"policyArn"},
+		Severity: Critical, FailedSeverity: Medium, Response: RestoreQuarantinePolicy, Contain: true, Judged: true,
+		Blinds: "the (customer-managed) quarantine policy rewritten: every quarantined user may act again",
+		Undo:   "CreatePolicyVersion with the deny-all document, as the default version",
+	},
+	{
+		Source: iam, Name: "SetDefaultPolicyVersion", Resource: Contained, TargetIn: []string{"policyArn"},
+		Severity: Critical, FailedSeverity: Medium, Response: RestoreQuarantinePolicy, Contain: true,
+		Blinds: "another version of the (customer-managed) quarantine policy made the default: every quarantined user may act again",
+		Undo:   "CreatePolicyVersion with the deny-all document, as the default version",
+	},
+}
 
 // eventKey identifies an event; a struct key makes lookups allocation-free.
 type eventKey struct{ source, name string }
@@ -435,7 +688,16 @@ func Lookup(source, eventName string) (Entry, bool) {
 // EventBridgeSource returns the EventBridge "source" of events from a
 // CloudTrail eventSource: "cloudtrail.amazonaws.com" → "aws.cloudtrail".
 func EventBridgeSource(eventSource string) string {
+	if s, ok := eventBridgeSources[eventSource]; ok {
+		return s
+	}
 	return "aws." + strings.TrimSuffix(eventSource, ".amazonaws.com")
+}
+
+// eventBridgeSources are the services whose EventBridge source is not named
+// after their CloudTrail eventSource.
+var eventBridgeSources = map[string]string{
+	monitoring: "aws.cloudwatch",
 }
 
 // globalSources are services whose CloudTrail events are delivered to

@@ -40,6 +40,39 @@ var iamActions = map[eventKey]Permission{
 	{s3, "DeleteBucketPolicy"}: {Actions: []string{"s3:DeleteBucketPolicy"}},
 	{s3, "DeleteBucket"}:       {Actions: []string{"s3:DeleteBucket"}},
 
+	{s3, "PutBucketVersioning"}:        {Actions: []string{"s3:PutBucketVersioning"}},
+	{s3, "PutBucketPublicAccessBlock"}: {Actions: []string{"s3:PutBucketPublicAccessBlock"}},
+	// Deleting the block is authorised as putting one.
+	{s3, "DeleteBucketPublicAccessBlock"}: {Actions: []string{"s3:PutBucketPublicAccessBlock"}},
+	{s3, "PutBucketAcl"}:                  {Actions: []string{"s3:PutBucketAcl"}},
+	{s3, "PutBucketEncryption"}:           {Actions: []string{"s3:PutEncryptionConfiguration"}},
+	{s3, "PutBucketReplication"}:          {Actions: []string{"s3:PutReplicationConfiguration"}},
+	{s3, "PutBucketOwnershipControls"}:    {Actions: []string{"s3:PutBucketOwnershipControls"}},
+
+	{logs, "PutRetentionPolicy"}:       {Actions: []string{"logs:PutRetentionPolicy"}},
+	{logs, "DeleteMetricFilter"}:       {Actions: []string{"logs:DeleteMetricFilter"}},
+	{logs, "DeleteSubscriptionFilter"}: {Actions: []string{"logs:DeleteSubscriptionFilter"}},
+
+	{organizations, "DisableAWSServiceAccess"}: {Actions: []string{"organizations:DisableAWSServiceAccess"},
+		NoDeny: "a management-account call, and SCPs do not bind the management account"},
+	{organizations, "DeregisterDelegatedAdministrator"}: {Actions: []string{"organizations:DeregisterDelegatedAdministrator"},
+		NoDeny: "a management-account call, and SCPs do not bind the management account"},
+	{organizations, "DetachPolicy"}: {Actions: []string{"organizations:DetachPolicy"},
+		NoDeny: "a management-account call, and SCPs do not bind the management account"},
+
+	{lambda, "AddPermission"}:                   {Actions: []string{"lambda:AddPermission"}},
+	{lambda, "PutFunctionEventInvokeConfig"}:    {Actions: []string{"lambda:PutFunctionEventInvokeConfig"}},
+	{lambda, "UpdateFunctionEventInvokeConfig"}: {Actions: []string{"lambda:UpdateFunctionEventInvokeConfig"}},
+	{lambda, "DeleteFunctionEventInvokeConfig"}: {Actions: []string{"lambda:DeleteFunctionEventInvokeConfig"}},
+	{lambda, "UpdateAlias"}:                     {Actions: []string{"lambda:UpdateAlias"}},
+	{lambda, "DeleteAlias"}:                     {Actions: []string{"lambda:DeleteAlias"}},
+	{sns, "SetTopicAttributes"}:                 {Actions: []string{"sns:SetTopicAttributes"}},
+	{sns, "RemovePermission"}:                   {Actions: []string{"sns:RemovePermission"}},
+
+	{monitoring, "DisableAlarmActions"}: {Actions: []string{"cloudwatch:DisableAlarmActions"}, NoDeny: alarmNoDeny},
+	{monitoring, "DeleteAlarms"}:        {Actions: []string{"cloudwatch:DeleteAlarms"}, NoDeny: alarmNoDeny},
+	{monitoring, "PutMetricAlarm"}:      {Actions: []string{"cloudwatch:PutMetricAlarm"}, NoDeny: alarmNoDeny},
+
 	{kms, "DisableKey"}:          {Actions: []string{"kms:DisableKey"}},
 	{kms, "ScheduleKeyDeletion"}: {Actions: []string{"kms:ScheduleKeyDeletion"}},
 	{kms, "PutKeyPolicy"}:        {Actions: []string{"kms:PutKeyPolicy"}},
@@ -51,6 +84,8 @@ var iamActions = map[eventKey]Permission{
 	{events, "DisableRule"}:   {Actions: []string{"events:DisableRule"}},
 	{events, "DeleteRule"}:    {Actions: []string{"events:DeleteRule"}},
 	{events, "RemoveTargets"}: {Actions: []string{"events:RemoveTargets"}},
+	{events, "PutRule"}:       {Actions: []string{"events:PutRule"}},
+	{events, "PutTargets"}:    {Actions: []string{"events:PutTargets"}},
 
 	// Lambda logs names with API versions (UpdateFunctionCode20150331v2);
 	// IAM knows the unversioned action.
@@ -75,7 +110,23 @@ var iamActions = map[eventKey]Permission{
 	{iam, "PutRolePermissionsBoundary"}:    {Actions: []string{"iam:PutRolePermissionsBoundary"}},
 	{iam, "DeleteRolePermissionsBoundary"}: {Actions: []string{"iam:DeleteRolePermissionsBoundary"}},
 	{iam, "DeleteRole"}:                    {Actions: []string{"iam:DeleteRole"}},
+
+	// Undoing a containment.
+	{iam, "DetachUserPolicy"}: {
+		Actions: []string{"iam:DetachUserPolicy"},
+		NoDeny:  "the contained users are known only at run time, and IAM cannot condition iam:DetachUserPolicy on the policy being detached's tag",
+	},
+	{iam, "CreatePolicyVersion"}: {
+		Actions: []string{"iam:CreatePolicyVersion"},
+		NoDeny:  "the quarantine policy is a setting of the responder, not of the guardrails: deny iam:CreatePolicyVersion and iam:SetDefaultPolicyVersion on it in your own SCP",
+	},
+	{iam, "SetDefaultPolicyVersion"}: {
+		Actions: []string{"iam:SetDefaultPolicyVersion"},
+		NoDeny:  "the quarantine policy is a setting of the responder, not of the guardrails: deny iam:CreatePolicyVersion and iam:SetDefaultPolicyVersion on it in your own SCP",
+	},
 }
+
+const alarmNoDeny = "the guardrails are not given trailguard's alarm names: deny cloudwatch:DisableAlarmActions, DeleteAlarms and PutMetricAlarm on arn:aws:cloudwatch:*:<account>:alarm:trailguard-* in your own SCP"
 
 // IAMPermission returns the IAM permission of an entry's call; ok is false
 // only for an entry the map lacks (a test keeps that from shipping).
@@ -103,6 +154,15 @@ var restoreActions = map[Response][]string{
 	CancelKeyDeletion:   {"kms:CancelKeyDeletion", "kms:EnableKey"},
 	RecreateLogGroup:    {"logs:CreateLogGroup"},
 	EnableRule:          {"events:EnableRule"},
+	RestoreRule:         {"events:DescribeRule", "events:PutRule"},
+	EnableVersioning:    {"s3:PutBucketVersioning"},
+	BlockPublicAccess:   {"s3:PutBucketPublicAccessBlock"},
+	RestoreRetention:    {"logs:PutRetentionPolicy"},
+	RestoreTargets:      {"events:ListTargetsByRule", "events:PutTargets", "events:RemoveTargets"},
+	Requarantine:        {"iam:AttachUserPolicy"},
+	RestoreRevocation:   {"iam:GetRolePolicy", "iam:PutRolePolicy"},
+	// Five versions at most: the oldest non-default one is deleted to make room.
+	RestoreQuarantinePolicy: {"iam:CreatePolicyVersion", "iam:ListPolicyVersions", "iam:DeletePolicyVersion"},
 }
 
 // RestoreActions returns the IAM actions the restore of r calls (none for

@@ -65,6 +65,20 @@ const (
 	// answered once (containment and alert) whichever environment gets it.
 	// Optional: without it each environment remembers only its own events.
 	EnvDedupTable = "TRAILGUARD_DEDUP_TABLE"
+	// EnvReconcileSchedule is the reconcile rule's deployed schedule
+	// expression, e.g. "rate(5 minutes)": a slower one set with PutRule is
+	// put back.
+	EnvReconcileSchedule = "TRAILGUARD_RECONCILE_SCHEDULE"
+	// EnvRegion is set by Lambda itself: the region the responder runs in,
+	// where its own rules and function live.
+	EnvRegion = "AWS_REGION"
+	// EnvLogGroupName is set by Lambda itself: the responder's own log
+	// group, protected like the trail's.
+	EnvLogGroupName = "AWS_LAMBDA_LOG_GROUP_NAME"
+	// EnvAlarms lists trailguard's own CloudWatch alarm names
+	// (comma-separated), so that disabling, deleting or rewriting them is
+	// recognised.
+	EnvAlarms = "TRAILGUARD_ALARMS"
 )
 
 // The dedup table's schema, part of the same contract: the stack creates the
@@ -73,6 +87,18 @@ const (
 	DedupKeyAttribute = "eventId"
 	DedupTTLAttribute = "expiresAt"
 )
+
+// The heartbeat metric: after each successful reconciliation the responder
+// writes it (an embedded-metric log line, dimension FunctionName), and the
+// infrastructure's heartbeat alarm pages when it goes missing.
+const (
+	HeartbeatNamespace = "trailguard"
+	HeartbeatMetric    = "ReconcileSucceeded"
+)
+
+// ReconcileRuleID is the rule id, in TRAILGUARD_RULES' id=name entries, of
+// the reconcile schedule (the other ids are the catalog's rule ids).
+const ReconcileRuleID = "reconcile"
 
 // DefaultMinRetentionDays is one year, the retention CIS and most audit
 // frameworks ask of CloudTrail logs.
@@ -106,6 +132,18 @@ type Settings struct {
 	Trails []trail.Config
 	// Rules are trailguard's own EventBridge rules.
 	Rules []string
+	// RuleIDs maps a rule's name to its id (a catalog rule id, or
+	// ReconcileRuleID) when TRAILGUARD_RULES gives it as id=name: the id
+	// says which pattern, schedule and target the rule was deployed with.
+	RuleIDs map[string]string
+	// ReconcileSchedule is the reconcile rule's schedule expression, when known.
+	ReconcileSchedule string
+	// Region is where the responder runs, when known.
+	Region string
+	// LogGroupName is the responder's own log group, when known.
+	LogGroupName string
+	// Alarms are trailguard's own CloudWatch alarms.
+	Alarms []string
 	// MinRetentionDays: lifecycle rules expiring trail logs sooner are
 	// tampering.
 	MinRetentionDays int
@@ -133,15 +171,42 @@ func Load(getenv func(string) string) (Settings, error) {
 		FunctionName:        strings.TrimSpace(getenv(EnvFunctionName)),
 		MinRetentionDays:    DefaultMinRetentionDays,
 		DedupTable:          strings.TrimSpace(getenv(EnvDedupTable)),
+		ReconcileSchedule:   strings.TrimSpace(getenv(EnvReconcileSchedule)),
+		Region:              strings.TrimSpace(getenv(EnvRegion)),
+		LogGroupName:        strings.TrimSpace(getenv(EnvLogGroupName)),
+	}
+	for _, a := range strings.Split(getenv(EnvAlarms), ",") {
+		if a = strings.TrimSpace(a); a != "" {
+			s.Alarms = append(s.Alarms, a)
+		}
 	}
 	if t := s.DedupTable; t != "" && !validTableName(t) {
 		errs = append(errs, fmt.Errorf("%s: %q is not a DynamoDB table name (3-255 of A-Z a-z 0-9 _ - .)", EnvDedupTable, t))
 	}
 
+	// Each entry is a rule name, or id=name (the id names what the rule
+	// was deployed with; plain names, the older form, stay valid).
 	for _, r := range strings.Split(getenv(EnvRules), ",") {
-		if r = strings.TrimSpace(r); r != "" {
-			s.Rules = append(s.Rules, r)
+		r = strings.TrimSpace(r)
+		if r == "" {
+			continue
 		}
+		if id, name, ok := strings.Cut(r, "="); ok {
+			id, name = strings.TrimSpace(id), strings.TrimSpace(name)
+			if id == "" || name == "" {
+				errs = append(errs, fmt.Errorf("%s: %q is neither a rule name nor id=name", EnvRules, r))
+				continue
+			}
+			if s.RuleIDs == nil {
+				s.RuleIDs = map[string]string{}
+			}
+			s.RuleIDs[name] = id
+			r = name
+		}
+		s.Rules = append(s.Rules, r)
+	}
+	if v := s.ReconcileSchedule; v != "" && !strings.HasPrefix(v, "rate(") && !strings.HasPrefix(v, "cron(") {
+		errs = append(errs, fmt.Errorf("%s: %q is not an EventBridge schedule expression (rate(...) or cron(...))", EnvReconcileSchedule, v))
 	}
 	if v := strings.TrimSpace(getenv(EnvMinRetentionDays)); v != "" {
 		n, err := strconv.Atoi(v)
@@ -229,6 +294,16 @@ func Load(getenv func(string) string) (Settings, error) {
 		return Settings{}, fmt.Errorf("invalid settings: %w", errors.Join(errs...))
 	}
 	return s, nil
+}
+
+// FunctionARN is the responder function's ARN, built from its name, region
+// and the account of its role; "" when one of them is unknown.
+func (s Settings) FunctionARN() string {
+	a, ok := trail.ParseARN(s.SelfRoleARN)
+	if !ok || a.Account == "" || s.Region == "" || s.FunctionName == "" {
+		return ""
+	}
+	return "arn:" + a.Partition + ":lambda:" + s.Region + ":" + a.Account + ":function:" + s.FunctionName
 }
 
 // NeedsSelf reports whether the responder's own role must still be looked up

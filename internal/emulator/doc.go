@@ -91,6 +91,12 @@
 // DisableRule or EnableRule. The front answers both by reading the rule
 // (DescribeRule) and writing it back with the new state (PutRule).
 //
+// kumo delivers to SQS and Lambda targets only. For rules that target an SNS
+// topic (trailguard's owners' rules), the front passes PutEvents to kumo,
+// then matches each event against the enabled rules with an SNS target
+// (lists of values, prefix, suffix, wildcard, nested fields, $or), applies
+// the target's input or input transformer and publishes to the topic.
+//
 // # Security Hub test double
 //
 // kumo has no Security Hub. The front answers BatchImportFindings and

@@ -201,6 +201,17 @@ var Table = []Statement{
 		Calls: []Call{{Op: "runtime:logs", Actions: []string{"logs:CreateLogStream", "logs:PutLogEvents"}}},
 	},
 	{
+		Sid: "KeepOwnLogRetention", Resources: []Resource{OwnLogGroup},
+		Why:   "PutRetentionPolicy shortening the responder's own log group: set it back to the minimum retention.",
+		Calls: []Call{{Op: "logs:PutRetentionPolicy"}},
+	},
+	{
+		Sid: "RepairQuarantinePolicy", Resources: []Resource{QuarantinePolicy},
+		Why: "A customer-managed quarantine policy rewritten (CreatePolicyVersion, SetDefaultPolicyVersion): make a " +
+			"deny-all version its default again, deleting the oldest non-default version when IAM's five are used.",
+		Calls: []Call{{Op: "iam:CreatePolicyVersion"}, {Op: "iam:ListPolicyVersions"}, {Op: "iam:DeletePolicyVersion"}},
+	},
+	{
 		Sid: "RestoreTrailBucket", Resources: []Resource{TrailBucket},
 		Why: "Undo tampering with the trail's bucket: put back the lifecycle configuration and the bucket policy, each " +
 			"read first; recreate a deleted bucket, blocked from public access and versioned. Only this bucket.",
@@ -212,6 +223,9 @@ var Table = []Statement{
 			{Op: "s3:GetBucketPolicy"}, {Op: "s3:PutBucketPolicy"}, {Op: "s3:CreateBucket"},
 			{Op: "s3:PutPublicAccessBlock", Actions: []string{"s3:PutBucketPublicAccessBlock"}},
 			{Op: "s3:PutBucketVersioning"},
+			// Reconciliation reads versioning and the public access block.
+			{Op: "s3:GetBucketVersioning"},
+			{Op: "s3:GetPublicAccessBlock", Actions: []string{"s3:GetBucketPublicAccessBlock"}},
 		},
 	},
 	{
@@ -225,12 +239,15 @@ var Table = []Statement{
 		Sid: "RecreateTrailLogGroup", Resources: []Resource{TrailLogGroup},
 		Why: "DeleteLogGroup of the trail's log group: create it again. ResourceAlreadyExistsException counts as " +
 			"done, so no logs:DescribeLogGroups (IAM would authorise it only on log-group:*).",
-		Calls: []Call{{Op: "logs:CreateLogGroup"}},
+		Calls: []Call{{Op: "logs:CreateLogGroup"}, {Op: "logs:PutRetentionPolicy"}},
 	},
 	{
 		Sid: "ReEnableOwnRules", Resources: []Resource{OwnRules},
-		Why:   "DisableRule / DeleteRule / RemoveTargets on trailguard's own rules: read them and their targets, enable them.",
-		Calls: []Call{{Op: "events:DescribeRule"}, {Op: "events:EnableRule"}, {Op: "events:ListTargetsByRule"}},
+		Why: "DisableRule / DeleteRule / RemoveTargets on trailguard's own rules: read them and their targets, enable them.",
+		Calls: []Call{{Op: "events:DescribeRule"}, {Op: "events:EnableRule"}, {Op: "events:ListTargetsByRule"},
+			// PutRule/PutTargets overwrites: the deployed pattern, schedule and
+			// target put back, foreign targets removed.
+			{Op: "events:PutRule"}, {Op: "events:PutTargets"}, {Op: "events:RemoveTargets"}},
 	},
 	{
 		Sid: "LookUpBlindWindows", Resources: []Resource{Anything},

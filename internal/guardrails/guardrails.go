@@ -169,6 +169,9 @@ var kinds = []kind{
 	{catalog.Function, "DenyResponderTampering", "--function"},
 	{catalog.Topic, "DenyTopicTampering", "--topic"},
 	{catalog.Role, "DenyResponderRoleChanges", "--responder-role-arn"},
+	// Undoing a containment: every action says why no policy here denies it.
+	{catalog.Contained, "DenyContainmentLifting", ""},
+	{catalog.Alarm, "DenyAlarmTampering", ""},
 }
 
 // Generate builds the policies for in. Bad input is an error and nothing is

@@ -155,11 +155,11 @@ func todos(r respond.Report) []string {
 		a := o.Action
 		switch a.Kind {
 		case respond.KindAttachUserPolicy:
-			out = append(out, fmt.Sprintf("if this was legitimate, lift the quarantine: aws iam detach-user-policy --user-name %s --policy-arn %s (and add the principal to TRAILGUARD_ALLOW)", a.UserName, a.PolicyARN))
+			out = append(out, fmt.Sprintf("if this was legitimate, add the principal to TRAILGUARD_ALLOW first (trailguard undoes a lift otherwise), then lift the quarantine: aws iam detach-user-policy --user-name %s --policy-arn %s", a.UserName, a.PolicyARN))
 		case respond.KindDeactivateAccessKey:
 			out = append(out, fmt.Sprintf("if this was legitimate, reactivate the key: aws iam update-access-key --user-name %s --access-key-id %s --status Active", a.UserName, a.AccessKeyID))
 		case respond.KindRevokeRoleSessions:
-			out = append(out, fmt.Sprintf("every session of role %s issued before %s is revoked; callers must assume the role again. To undo: aws iam delete-role-policy --role-name %s --policy-name %s", a.RoleName, a.IssuedBefore.UTC().Format(time.RFC3339), a.RoleName, respond.RevokePolicyName))
+			out = append(out, fmt.Sprintf("every session of role %s issued before %s is revoked; callers must assume the role again. To undo, add the role to TRAILGUARD_ALLOW first (trailguard undoes a lift otherwise), then: aws iam delete-role-policy --role-name %s --policy-name %s", a.RoleName, a.IssuedBefore.UTC().Format(time.RFC3339), a.RoleName, respond.RevokePolicyName))
 		}
 	}
 	return out

@@ -148,14 +148,8 @@ func Classify(ev trail.Event, s config.Settings) Classification {
 	c.Request = p.Config
 	c.Target = classifyTarget(r, p, entry, s)
 
-	switch {
-	case !known:
-	case entry.Response == catalog.RevertTrail:
-		c.Changes, c.judged = trailChanges(c.Request, c.Target.Baseline), true
-	case entry.Response == catalog.RestoreSelectors:
-		c.Changes, c.judged = selectorChanges(c.Request, c.Target.Baseline), true
-	default:
-		c.Changes, c.judged = surroundingChanges(entry, p, c.Target, s, r.EventTime)
+	if known && entry.Judged {
+		c.Changes, c.judged = judge(entry, r, c, p, s), true
 	}
 
 	switch {
@@ -187,6 +181,26 @@ func Classify(ev trail.Event, s config.Settings) Classification {
 		c.Exemptions = append(c.Exemptions, ExemptAllowed)
 	}
 	return c
+}
+
+// judge returns what a call whose content decides made worse.
+func judge(entry catalog.Entry, r trail.Record, c Classification, p params, s config.Settings) []Change {
+	switch entry.Response {
+	case catalog.RevertTrail:
+		return trailChanges(c.Request, c.Target.Baseline)
+	case catalog.RestoreSelectors:
+		return selectorChanges(c.Request, c.Target.Baseline)
+	case catalog.RestoreRule:
+		return putRuleChanges(p, s)
+	case catalog.RestoreTargets:
+		return putTargetsChanges(p, s)
+	case catalog.Requarantine, catalog.RestoreRevocation, catalog.RestoreQuarantinePolicy:
+		return containmentChanges(entry, c, p, s)
+	}
+	if cs := protectionChanges(entry, r, p.protectionParams, s); cs != nil {
+		return cs
+	}
+	return surroundingChanges(entry, p, c.Target, s, r.EventTime)
 }
 
 func allowed(id trail.Identity, s config.Settings) bool {
@@ -303,6 +317,18 @@ type params struct {
 	TopicArn               string          `json:"topicArn"`
 	SubscriptionArn        string          `json:"subscriptionArn"`
 	RoleName               string          `json:"roleName"`
+	// PutRule and PutTargets on trailguard's rules.
+	EventPattern       string       `json:"eventPattern"`
+	ScheduleExpression string       `json:"scheduleExpression"`
+	State              string       `json:"state"`
+	Targets            []ruleTarget `json:"targets"`
+	// Calls that can lift a containment.
+	UserName       string `json:"userName"`
+	PolicyArn      string `json:"policyArn"`
+	PolicyName     string `json:"policyName"`
+	PolicyDocument string `json:"policyDocument"`
+	SetAsDefault   bool   `json:"setAsDefault"`
+	protectionParams
 }
 
 // classifyTarget finds the resource in requestParameters and where to act on it.
@@ -333,6 +359,8 @@ func classifyTarget(r trail.Record, p params, e catalog.Entry, s config.Settings
 		}
 	default:
 		surroundingTarget(&t, r, p, s)
+		protectionTarget(&t, p, s)
+		containmentTarget(&t, r, p, e, s)
 	}
 	return t
 }

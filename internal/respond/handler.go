@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/trailguard/trailguard/internal/config"
 	"github.com/trailguard/trailguard/internal/trail"
 )
 
@@ -209,5 +210,25 @@ func LogReconcile(ctx context.Context, log *slog.Logger, rep ReconcileReport, er
 		slog.Any("errors", rep.Errors),
 		slog.Bool("alerted", rep.Alerted),
 		slog.Float64("durationMs", ms(rep.Duration)),
+	)
+}
+
+// LogHeartbeat writes the heartbeat metric of a successful reconciliation as
+// a CloudWatch embedded-metric line, so that the heartbeat alarm (missing
+// data breaching) pages when reconciliation stops running or succeeding.
+func LogHeartbeat(ctx context.Context, log *slog.Logger, functionName string, at time.Time) {
+	if functionName == "" {
+		return
+	}
+	log.InfoContext(ctx, "reconcile heartbeat",
+		slog.Group("_aws",
+			slog.Int64("Timestamp", at.UnixMilli()),
+			slog.Any("CloudWatchMetrics", []map[string]any{{
+				"Namespace":  config.HeartbeatNamespace,
+				"Dimensions": [][]string{{"FunctionName"}},
+				"Metrics":    []map[string]string{{"Name": config.HeartbeatMetric, "Unit": "Count"}},
+			}})),
+		slog.String("FunctionName", functionName),
+		slog.Int(config.HeartbeatMetric, 1),
 	)
 }

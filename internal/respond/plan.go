@@ -27,22 +27,28 @@ type Kind string
 
 // Action kinds.
 const (
-	KindStartLogging          Kind = "start-logging"
-	KindCreateTrail           Kind = "create-trail"
-	KindUpdateTrail           Kind = "update-trail"
-	KindPutEventSelectors     Kind = "put-event-selectors"
-	KindRestoreEventDataStore Kind = "restore-event-data-store"
-	KindStartIngestion        Kind = "start-event-data-store-ingestion"
-	KindAttachUserPolicy      Kind = "attach-user-policy"
-	KindDeactivateAccessKey   Kind = "deactivate-access-key"
-	KindRevokeRoleSessions    Kind = "revoke-role-sessions"
-	KindFixLifecycle          Kind = "fix-bucket-lifecycle"
-	KindRestoreBucketPolicy   Kind = "restore-bucket-policy"
-	KindRecreateBucket        Kind = "recreate-bucket"
-	KindEnableKey             Kind = "enable-key"
-	KindCancelKeyDeletion     Kind = "cancel-key-deletion"
-	KindCreateLogGroup        Kind = "create-log-group"
-	KindEnableRule            Kind = "enable-rule"
+	KindStartLogging            Kind = "start-logging"
+	KindCreateTrail             Kind = "create-trail"
+	KindUpdateTrail             Kind = "update-trail"
+	KindPutEventSelectors       Kind = "put-event-selectors"
+	KindRestoreEventDataStore   Kind = "restore-event-data-store"
+	KindStartIngestion          Kind = "start-event-data-store-ingestion"
+	KindAttachUserPolicy        Kind = "attach-user-policy"
+	KindDeactivateAccessKey     Kind = "deactivate-access-key"
+	KindRevokeRoleSessions      Kind = "revoke-role-sessions"
+	KindFixLifecycle            Kind = "fix-bucket-lifecycle"
+	KindRestoreBucketPolicy     Kind = "restore-bucket-policy"
+	KindRecreateBucket          Kind = "recreate-bucket"
+	KindEnableKey               Kind = "enable-key"
+	KindCancelKeyDeletion       Kind = "cancel-key-deletion"
+	KindCreateLogGroup          Kind = "create-log-group"
+	KindEnableRule              Kind = "enable-rule"
+	KindRestoreRule             Kind = "restore-rule"
+	KindRestoreTargets          Kind = "restore-rule-targets"
+	KindRestoreQuarantinePolicy Kind = "restore-quarantine-policy"
+	KindEnableVersioning        Kind = "enable-bucket-versioning"
+	KindBlockPublicAccess       Kind = "block-public-access"
+	KindPutRetention            Kind = "put-log-retention"
 	// KindManual is a step trailguard cannot take; the alert tells a person.
 	KindManual Kind = "manual"
 	KindNotify Kind = "notify"
@@ -77,6 +83,14 @@ type Action struct {
 	// protected trail writing to Bucket), when any is set: CloudTrail's
 	// grants cover each, lifecycle rules selecting other keys are left alone.
 	KeyPrefixes []string `json:"keyPrefixes,omitempty"`
+
+	// For trailguard's own rules: the deployed pattern or schedule, and
+	// the deployed target with its input transformer (owners' rules).
+	Pattern       string            `json:"pattern,omitempty"`
+	Schedule      string            `json:"schedule,omitempty"`
+	TargetARN     string            `json:"targetArn,omitempty"`
+	InputPaths    map[string]string `json:"inputPaths,omitempty"`
+	InputTemplate string            `json:"inputTemplate,omitempty"`
 }
 
 // String renders the action on one line for logs and alerts.
@@ -120,6 +134,11 @@ func NewPlan(c Classification, s config.Settings, now time.Time) Plan {
 	restore := c.Succeeded && c.Known && !c.exempt(ExemptCloudFormation) && !c.exempt(ExemptDeployment)
 	if restore && (!c.judged || degrading(c.Changes)) {
 		p.Actions = appendRestore(p.Actions, c, s)
+		for i := range p.Actions {
+			if a := &p.Actions[i]; a.Kind == KindRevokeRoleSessions && a.IssuedBefore.IsZero() {
+				a.IssuedBefore = now.UTC().Truncate(time.Second).Add(time.Second)
+			}
+		}
 	}
 	if restore && c.judged && undecided(c.Changes) {
 		for _, ch := range c.Changes {
@@ -242,6 +261,15 @@ func restoreActions(c Classification, s config.Settings) []Action {
 	case catalog.EnableRule:
 		return []Action{{Step: StepRestore, Kind: KindEnableRule, Target: t.ID, Region: t.Region,
 			Reason: "trailguard's rule was disabled"}}
+
+	case catalog.RestoreRule, catalog.RestoreTargets:
+		return ruleRestore(c, s)
+
+	case catalog.Requarantine, catalog.RestoreRevocation, catalog.RestoreQuarantinePolicy:
+		return containmentRestore(c, s)
+
+	case catalog.EnableVersioning, catalog.BlockPublicAccess, catalog.RestoreRetention:
+		return protectionRestore(c, s)
 
 	case catalog.Alert:
 		if c.Entry.Tamper() {

@@ -9,8 +9,6 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
-	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
-	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	kmstypes "github.com/aws/aws-sdk-go-v2/service/kms/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -446,33 +444,6 @@ func (e *Engine) keyDrift(ctx context.Context, b trail.Config, observedARN strin
 		return []Drift{d}, nil
 	}
 	return nil, nil
-}
-
-func (e *Engine) ruleDrift(ctx context.Context, name string) ([]Drift, error) {
-	res := "rule " + name
-	t := Target{Kind: catalog.EventRule, ID: name, Protected: true}
-	out, err := e.res.Events.DescribeRule(ctx, &eventbridge.DescribeRuleInput{Name: aws.String(name)})
-	if errorCode(err) == "ResourceNotFoundException" {
-		return []Drift{{Resource: res, Field: "rule", Want: "exists", Got: "deleted",
-			Actions: []Action{manual(StepRestore, name, "trailguard's rule "+name+" is gone: "+redeployStep)}}}, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", res, err)
-	}
-	var ds []Drift
-	if out.State == ebtypes.RuleStateDisabled {
-		ds = append(ds, Drift{Resource: res, Field: "state", Want: "ENABLED", Got: "DISABLED",
-			Actions: e.asIf("events.amazonaws.com", "DisableRule", t, nil, trail.Config{})})
-	}
-	targets, err := e.res.Events.ListTargetsByRule(ctx, &eventbridge.ListTargetsByRuleInput{Rule: aws.String(name)})
-	if err != nil {
-		return ds, fmt.Errorf("read targets of %s: %w", res, err)
-	}
-	if len(targets.Targets) == 0 {
-		ds = append(ds, Drift{Resource: res, Field: "targets", Want: "the responder", Got: "none",
-			Actions: []Action{manual(StepRestore, name, "trailguard's rule "+name+" has no target: "+redeployStep)}})
-	}
-	return ds, nil
 }
 
 const redeployStep = "redeploy trailguard (cd infra && npx aws-cdk@2 deploy) and find out who changed it"

@@ -40,6 +40,7 @@ type KMSAPI interface {
 // LogsAPI is the part of CloudWatch Logs the responder calls.
 type LogsAPI interface {
 	CreateLogGroup(context.Context, *cloudwatchlogs.CreateLogGroupInput, ...func(*cloudwatchlogs.Options)) (*cloudwatchlogs.CreateLogGroupOutput, error)
+	PutRetentionPolicy(context.Context, *cloudwatchlogs.PutRetentionPolicyInput, ...func(*cloudwatchlogs.Options)) (*cloudwatchlogs.PutRetentionPolicyOutput, error)
 }
 
 // EventsAPI is the part of EventBridge the responder calls on its own rules.
@@ -47,6 +48,9 @@ type EventsAPI interface {
 	EnableRule(context.Context, *eventbridge.EnableRuleInput, ...func(*eventbridge.Options)) (*eventbridge.EnableRuleOutput, error)
 	DescribeRule(context.Context, *eventbridge.DescribeRuleInput, ...func(*eventbridge.Options)) (*eventbridge.DescribeRuleOutput, error)
 	ListTargetsByRule(context.Context, *eventbridge.ListTargetsByRuleInput, ...func(*eventbridge.Options)) (*eventbridge.ListTargetsByRuleOutput, error)
+	PutRule(context.Context, *eventbridge.PutRuleInput, ...func(*eventbridge.Options)) (*eventbridge.PutRuleOutput, error)
+	PutTargets(context.Context, *eventbridge.PutTargetsInput, ...func(*eventbridge.Options)) (*eventbridge.PutTargetsOutput, error)
+	RemoveTargets(context.Context, *eventbridge.RemoveTargetsInput, ...func(*eventbridge.Options)) (*eventbridge.RemoveTargetsOutput, error)
 }
 
 // Resources are the clients for what a trail depends on and for trailguard's
@@ -122,6 +126,18 @@ func (e *Engine) callResource(ctx context.Context, a Action) (string, error) {
 		}
 		_, err := e.res.Events.EnableRule(ctx, &eventbridge.EnableRuleInput{Name: aws.String(a.Target)}, func(o *eventbridge.Options) { setRegion(&o.Region, a.Region) })
 		return "", err
+	case KindEnableVersioning, KindBlockPublicAccess, KindPutRetention:
+		return e.callProtection(ctx, a)
+	case KindRestoreQuarantinePolicy:
+		return e.restoreQuarantinePolicy(ctx, a)
+	case KindRestoreRule, KindRestoreTargets:
+		if e.res.Events == nil {
+			return "", errNoClient
+		}
+		if a.Kind == KindRestoreRule {
+			return e.restoreRule(ctx, a)
+		}
+		return e.restoreTargets(ctx, a)
 	}
 	return "", fmt.Errorf("unknown action kind %q", a.Kind)
 }

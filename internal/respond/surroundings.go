@@ -56,8 +56,8 @@ func surroundingTarget(t *Target, r trail.Record, p params, s config.Settings) {
 		t.ID = "account " + r.RecipientAccountID
 		t.Protected = true
 	case catalog.EventRule:
-		t.ID = firstNonEmpty(p.Rule, p.Name)
-		t.Protected = slices.Contains(s.Rules, t.ID) || slices.Contains(s.Rules, lastSegment(t.ID))
+		t.ID = ruleName(firstNonEmpty(p.Rule, p.Name))
+		t.Protected = slices.Contains(s.Rules, t.ID)
 		// In organization mode the members' spoke rules are the hub's eyes.
 		t.Protected = t.Protected || (s.Org.Hub && isSpokeRule(t.ID))
 	case catalog.Function:
@@ -72,24 +72,24 @@ func surroundingTarget(t *Target, r trail.Record, p params, s config.Settings) {
 	}
 }
 
-// surroundingChanges judges calls whose content decides whether they are
-// tampering: a lifecycle rule, a bucket policy, a key policy. The judgments
-// live in package judgment, shared with reconciliation and `check`. It
-// reports whether the entry is judged by content at all.
-func surroundingChanges(e catalog.Entry, p params, t Target, s config.Settings, now time.Time) ([]Change, bool) {
+// surroundingChanges judges the calls on a trail's surroundings whose
+// content decides whether they are tampering (catalog.Entry.Judged): a
+// lifecycle rule, a bucket policy, a key policy. The judgments live in
+// package judgment, shared with reconciliation and `check`.
+func surroundingChanges(e catalog.Entry, p params, t Target, s config.Settings, now time.Time) []Change {
 	switch {
-	case e.Source == "s3.amazonaws.com" && e.Name == "PutBucketLifecycle":
+	case e.Response == catalog.FixLifecycle:
 		rules, err := judgment.RulesFromEvent(p.LifecycleConfiguration)
 		if err != nil {
-			return []Change{{Field: "lifecycle", Now: "cannot tell: " + err.Error(), Want: keepLogsFor(s.MinRetentionDays), Undecided: true}}, true
+			return []Change{{Field: "lifecycle", Now: "cannot tell: " + err.Error(), Want: keepLogsFor(s.MinRetentionDays), Undecided: true}}
 		}
-		return judgedChanges("lifecycle", judgment.Lifecycle(rules, t.KeyPrefixes, s.MinRetentionDays, now), keepLogsFor(s.MinRetentionDays), true), true
-	case e.Source == "s3.amazonaws.com" && e.Name == "PutBucketPolicy":
-		return judgedChanges("bucketPolicy", judgment.BucketPolicyFor(p.BucketPolicy, t.deliveries()), "lets cloudtrail.amazonaws.com deliver, scoped by aws:SourceArn", true), true
-	case e.Source == "kms.amazonaws.com" && e.Name == "PutKeyPolicy":
-		return judgedChanges("keyPolicy", judgment.KeyPolicy([]byte(p.Policy), t.encryption()), "lets cloudtrail.amazonaws.com kms:GenerateDataKey*", false), true
+		return judgedChanges("lifecycle", judgment.Lifecycle(rules, t.KeyPrefixes, s.MinRetentionDays, now), keepLogsFor(s.MinRetentionDays), true)
+	case e.Response == catalog.RestoreBucketPolicy:
+		return judgedChanges("bucketPolicy", judgment.BucketPolicyFor(p.BucketPolicy, t.deliveries()), "lets cloudtrail.amazonaws.com deliver, scoped by aws:SourceArn", true)
+	case e.Resource == catalog.Key:
+		return judgedChanges("keyPolicy", judgment.KeyPolicy([]byte(p.Policy), t.encryption()), "lets cloudtrail.amazonaws.com kms:GenerateDataKey*", false)
 	}
-	return nil, false
+	return nil
 }
 
 func keepLogsFor(days int) string { return fmt.Sprintf("no rule expiring logs within %d days", days) }
@@ -150,14 +150,16 @@ func logGroupName(arn string) string {
 	return strings.TrimSuffix(name, ":*")
 }
 
-// functionName takes the name from a function name or ARN.
+// functionName takes the name from a function name, full or partial ARN
+// (123456789012:function:NAME), or name:qualifier.
 func functionName(s string) string {
 	if a, ok := trail.ParseARN(s); ok {
-		name := strings.TrimPrefix(a.Resource, "function:")
-		name, _, _ = strings.Cut(name, ":")
-		return name
+		s = a.Resource
+	} else if _, rest, ok := strings.Cut(s, ":function:"); ok {
+		s = rest
 	}
-	return s
+	name, _, _ := strings.Cut(strings.TrimPrefix(s, "function:"), ":")
+	return name
 }
 
 func deref(s *string) string {
