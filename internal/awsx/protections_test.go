@@ -80,3 +80,40 @@ func TestLogRetentionRestored(t *testing.T) {
 		t.Errorf("retention not restored: %v %+v", err, out)
 	}
 }
+
+// Reconciliation catches versioning suspended and a weakened public access
+// block that no event announced.
+func TestReconcileBucketProtections(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	e := awsx.NewEngine(w.settings(t, nil), w.clients)
+	if _, err := w.clients.S3.PutBucketVersioning(ctx, &s3.PutBucketVersioningInput{Bucket: aws.String(w.bucket),
+		VersioningConfiguration: &s3types.VersioningConfiguration{Status: s3types.BucketVersioningStatusSuspended}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.clients.S3.PutPublicAccessBlock(ctx, &s3.PutPublicAccessBlockInput{Bucket: aws.String(w.bucket),
+		PublicAccessBlockConfiguration: &s3types.PublicAccessBlockConfiguration{BlockPublicAcls: aws.Bool(true), IgnorePublicAcls: aws.Bool(true)}}); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := e.Reconcile(ctx)
+	if err != nil {
+		t.Fatalf("%v %+v", err, rep.Outcomes)
+	}
+	for _, f := range []string{"versioning", "public access block"} {
+		if !hasDrift(rep, f) {
+			t.Errorf("drift %q not found: %+v", f, rep.Drifts)
+		}
+	}
+	v, err := w.clients.S3.GetBucketVersioning(ctx, &s3.GetBucketVersioningInput{Bucket: aws.String(w.bucket)})
+	if err != nil || v.Status != s3types.BucketVersioningStatusEnabled {
+		t.Errorf("versioning: %v %v", err, v)
+	}
+	pab, err := w.clients.S3.GetPublicAccessBlock(ctx, &s3.GetPublicAccessBlockInput{Bucket: aws.String(w.bucket)})
+	if err != nil || !aws.ToBool(pab.PublicAccessBlockConfiguration.RestrictPublicBuckets) {
+		t.Errorf("public access block: %v %+v", err, pab)
+	}
+	rep, err = e.Reconcile(ctx)
+	if err != nil || hasDrift(rep, "versioning") || hasDrift(rep, "public access block") {
+		t.Errorf("converged run: %v %+v", err, rep.Drifts)
+	}
+}

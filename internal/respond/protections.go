@@ -218,3 +218,55 @@ func (e *Engine) callProtection(ctx context.Context, a Action) (string, error) {
 	}
 	return "", fmt.Errorf("unknown action kind %q", a.Kind)
 }
+
+// bucketProtectionReader reads what bucketProtectionDrift compares; the
+// SDK's S3 client satisfies it (a client without it skips the check).
+type bucketProtectionReader interface {
+	GetBucketVersioning(context.Context, *s3.GetBucketVersioningInput, ...func(*s3.Options)) (*s3.GetBucketVersioningOutput, error)
+	GetPublicAccessBlock(context.Context, *s3.GetPublicAccessBlockInput, ...func(*s3.Options)) (*s3.GetPublicAccessBlockOutput, error)
+}
+
+// bucketProtectionDrift compares a trail bucket's versioning and public
+// access block with what the event path keeps: versioning suspended, or a
+// public access block with a switch off, is repaired as the event would be.
+// A bucket that never had them (an existing trail's) is the owners' choice,
+// reported by `trailguard check`, not changed here.
+func (e *Engine) bucketProtectionDrift(ctx context.Context, b trail.Config) ([]Drift, error) {
+	api, ok := e.res.S3.(bucketProtectionReader)
+	if !ok {
+		return nil, nil
+	}
+	res := "bucket " + b.S3BucketName
+	t := Target{Kind: catalog.Bucket, ID: b.S3BucketName, Region: b.HomeRegion, Protected: true}
+	var ds []Drift
+	v, err := api.GetBucketVersioning(ctx, &s3.GetBucketVersioningInput{Bucket: aws.String(b.S3BucketName)}, s3Region(b.HomeRegion))
+	switch {
+	case errorCode(err) == "NoSuchBucket":
+		return nil, nil // bucketDrift reports it
+	case err != nil:
+		return nil, fmt.Errorf("read versioning of %s: %w", res, err)
+	case v.Status == s3types.BucketVersioningStatusSuspended:
+		cs := []Change{{Field: "versioning", Now: "Suspended", Want: "Enabled", Fixable: true}}
+		ds = append(ds, Drift{Resource: res, Field: "versioning", Want: "Enabled", Got: "Suspended",
+			Actions: e.asIf("s3.amazonaws.com", "PutBucketVersioning", t, cs, trail.Config{})})
+	}
+	pab, err := api.GetPublicAccessBlock(ctx, &s3.GetPublicAccessBlockInput{Bucket: aws.String(b.S3BucketName)}, s3Region(b.HomeRegion))
+	switch {
+	case errorCode(err) == "NoSuchPublicAccessBlockConfiguration":
+	case err != nil:
+		return ds, fmt.Errorf("read public access block of %s: %w", res, err)
+	case pab.PublicAccessBlockConfiguration != nil:
+		c := pab.PublicAccessBlockConfiguration
+		var off []string
+		for i, on := range []*bool{c.BlockPublicAcls, c.IgnorePublicAcls, c.BlockPublicPolicy, c.RestrictPublicBuckets} {
+			if !aws.ToBool(on) {
+				off = append(off, publicAccessSwitches[i])
+			}
+		}
+		if len(off) > 0 {
+			ds = append(ds, Drift{Resource: res, Field: "public access block", Want: "all four on", Got: strings.Join(off, ", ") + " off",
+				Actions: e.asIf("s3.amazonaws.com", "DeleteBucketPublicAccessBlock", t, nil, trail.Config{})})
+		}
+	}
+	return ds, nil
+}

@@ -125,6 +125,9 @@ func (e *Engine) Reconcile(ctx context.Context) (ReconcileReport, error) {
 			rep.Checked = append(rep.Checked, "bucket "+b.S3BucketName)
 			rep.Drifts = append(rep.Drifts, ds...)
 			record(err)
+			ds, err = e.bucketProtectionDrift(ctx, b)
+			rep.Drifts = append(rep.Drifts, ds...)
+			record(err)
 		}
 		if b.KmsKeyID != nil && *b.KmsKeyID != "" && e.res.KMS != nil {
 			ds, err := e.keyDrift(ctx, b, arn)
