@@ -207,6 +207,8 @@ func memberPolicySuppressions() *[]*cdknag.NagPackSuppression {
 		AppliesTo: &[]any{
 			"Resource::*",
 			"Resource::arn:<AWS::Partition>:s3:::*",
+			// The gap reports under each protected bucket's trailguard/ prefix.
+			"Resource::arn:<AWS::Partition>:s3:::*/trailguard/*",
 			"Resource::arn:<AWS::Partition>:iam::<AWS::AccountId>:user/*",
 			"Resource::arn:<AWS::Partition>:iam::<AWS::AccountId>:role/*",
 			"Resource::arn:<AWS::Partition>:cloudtrail:*:<AWS::AccountId>:eventdatastore/*",
