@@ -171,11 +171,17 @@ func TestOrganizationHub(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	eb := eventbridge.NewFromConfig(w.Org.Config(admin2))
-	if _, err := eb.RemoveTargets(ctx, &eventbridge.RemoveTargetsInput{Rule: aws.String("trailguard-spoke-iam"), Ids: []string{"t0"}}); err != nil {
+	// The hub contains admin2 as soon as it sees the RemoveTargets, which may
+	// be before admin2's next call: a third admin deletes the rule, so the
+	// test does not race the containment it is there to prove.
+	admin3, err := w.Org.CreateUser(member, "admin3")
+	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := eb.DeleteRule(ctx, &eventbridge.DeleteRuleInput{Name: aws.String("trailguard-spoke-iam")}); err != nil {
+	if _, err := eventbridge.NewFromConfig(w.Org.Config(admin2)).RemoveTargets(ctx, &eventbridge.RemoveTargetsInput{Rule: aws.String("trailguard-spoke-iam"), Ids: []string{"t0"}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := eventbridge.NewFromConfig(w.Org.Config(admin3)).DeleteRule(ctx, &eventbridge.DeleteRuleInput{Name: aws.String("trailguard-spoke-iam")}); err != nil {
 		t.Fatal(err)
 	}
 	// The spoke rule's removal is itself tampering the hub sees (the
