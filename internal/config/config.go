@@ -12,6 +12,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 
@@ -208,20 +209,15 @@ func Load(getenv func(string) string) (Settings, error) {
 	if v := s.ReconcileSchedule; v != "" && !strings.HasPrefix(v, "rate(") && !strings.HasPrefix(v, "cron(") {
 		errs = append(errs, fmt.Errorf("%s: %q is not an EventBridge schedule expression (rate(...) or cron(...))", EnvReconcileSchedule, v))
 	}
-	if v := strings.TrimSpace(getenv(EnvMinRetentionDays)); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 {
-			errs = append(errs, fmt.Errorf("%s: %q is not a positive number of days", EnvMinRetentionDays, v))
-		}
+	if n, ok, err := intSetting(getenv, EnvMinRetentionDays, 1, math.MaxInt, "a positive number of days"); err != nil {
+		errs = append(errs, err)
+	} else if ok {
 		s.MinRetentionDays = n
 	}
 
-	switch v := strings.TrimSpace(getenv(EnvSecurityHub)); v {
-	case "", "false":
-	case "true":
-		s.SecurityHub = true
-	default:
-		errs = append(errs, fmt.Errorf("%s: %q is neither \"true\" nor \"false\"", EnvSecurityHub, v))
+	var err error
+	if s.SecurityHub, err = boolSetting(getenv, EnvSecurityHub); err != nil {
+		errs = append(errs, err)
 	}
 
 	switch a, ok := trail.ParseARN(s.TopicARN); {
@@ -379,4 +375,31 @@ func validTableName(s string) bool {
 		}
 	}
 	return true
+}
+
+// boolSetting reads a setting that is "true" or "false" (empty: false).
+func boolSetting(getenv func(string) string, name string) (bool, error) {
+	switch v := strings.TrimSpace(getenv(name)); v {
+	case "", "false":
+		return false, nil
+	case "true":
+		return true, nil
+	default:
+		return false, fmt.Errorf("%s: %q is neither \"true\" nor \"false\"", name, v)
+	}
+}
+
+// intSetting reads a whole number from lo to hi; ok is false when the
+// setting is empty (the caller keeps its default). what names the unit in
+// the error, e.g. "a positive number of days".
+func intSetting(getenv func(string) string, name string, lo, hi int, what string) (n int, ok bool, err error) {
+	v := strings.TrimSpace(getenv(name))
+	if v == "" {
+		return 0, false, nil
+	}
+	n, err = strconv.Atoi(v)
+	if err != nil || n < lo || n > hi {
+		return 0, false, fmt.Errorf("%s: %q is not %s", name, v, what)
+	}
+	return n, true, nil
 }

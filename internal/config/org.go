@@ -3,7 +3,6 @@ package config
 import (
 	"fmt"
 	"regexp"
-	"strconv"
 	"strings"
 )
 
@@ -94,19 +93,14 @@ func loadOrg(getenv func(string) string, errs []error) (Org, []error) {
 		Regions:        list(getenv(EnvRegions)),
 	}
 	o.Concurrency = DefaultOrgConcurrency
-	if v := strings.TrimSpace(getenv(EnvOrgConcurrency)); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 256 {
-			errs = append(errs, fmt.Errorf("%s: %q is not a number of accounts from 1 to 256", EnvOrgConcurrency, v))
-		}
+	if n, ok, err := intSetting(getenv, EnvOrgConcurrency, 1, 256, "a number of accounts from 1 to 256"); err != nil {
+		errs = append(errs, err)
+	} else if ok {
 		o.Concurrency = n
 	}
-	switch v := strings.TrimSpace(getenv(EnvHub)); v {
-	case "", "false":
-	case "true":
-		o.Hub = true
-	default:
-		errs = append(errs, fmt.Errorf("%s: %q is neither \"true\" nor \"false\"", EnvHub, v))
+	var err error
+	if o.Hub, err = boolSetting(getenv, EnvHub); err != nil {
+		errs = append(errs, err)
 	}
 	if o.MemberRoleName == "" {
 		o.MemberRoleName = DefaultMemberRoleName
