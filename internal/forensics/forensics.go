@@ -14,6 +14,10 @@
 //
 // Data events (S3 object reads and writes, Lambda invocations, ...) are not
 // in Event History: the report says so instead of pretending to be complete.
+//
+// forensics.go (about 500 lines) keeps the window, the collection and the
+// report in one file because they share one lifecycle: a window is kept,
+// collected once the lag has passed, reported, then forgotten.
 package forensics
 
 import (

@@ -15,6 +15,10 @@
 // are no identity policies, permission boundaries, SCPs or session policies in
 // the evaluation, which is what CloudTrail's own access to its bucket and key
 // depends on.
+//
+// eval.go holds the evaluation in one file (about 500 lines) on purpose: it
+// is IAM's evaluation order, statement by statement and operator by
+// operator, and reads best top to bottom beside the documentation.
 package policy
 
 import (

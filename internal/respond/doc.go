@@ -15,4 +15,8 @@
 //
 // The AWS interfaces are declared here, narrowed to the calls the engine
 // makes, and satisfied by the SDK clients as they are.
+//
+// reconcile.go (about 460 lines) is one stage, comparing each deployed
+// resource with what was deployed; it is cut by stage like its neighbours,
+// not by resource.
 package respond
