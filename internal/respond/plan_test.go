@@ -381,3 +381,22 @@ func TestPlanIsPure(t *testing.T) {
 		}
 	}
 }
+
+// deployedOrSelf checks the two callers no catalog row ever contains: a
+// CloudFormation deployment of the sample's change is alerted, not fought,
+// and the responder's own call is never contained.
+func deployedOrSelf(t *testing.T, s config.Settings, sample string, now time.Time) {
+	t.Helper()
+	cfn := event(t, sample)
+	cfn.Record.UserIdentity = event(t, "stoplogging-cloudformation").Record.UserIdentity
+	if got := kinds(respond.NewPlan(respond.Classify(cfn, s), s, now)); !slices.Equal(got, []string{"notify:notify"}) {
+		t.Errorf("CloudFormation: %q", got)
+	}
+	self := event(t, sample)
+	self.Record.UserIdentity = event(t, "stoplogging-responder").Record.UserIdentity
+	for _, a := range respond.NewPlan(respond.Classify(self, s), s, now).Actions {
+		if a.Step == respond.StepContain {
+			t.Errorf("the responder contained itself: %s", a)
+		}
+	}
+}

@@ -105,20 +105,7 @@ func TestOwnRulesOverwritten(t *testing.T) {
 			if got := kinds(respond.NewPlan(respond.Classify(event(t, tc.sample), allow), allow, now)); !slices.Equal(got, []string{"restore:" + string(tc.kind), "notify:notify"}) {
 				t.Errorf("allow-listed: %q", got)
 			}
-			// CloudFormation: a deployment is alerted, not fought.
-			cfn := event(t, tc.sample)
-			cfn.Record.UserIdentity = event(t, "stoplogging-cloudformation").Record.UserIdentity
-			if got := kinds(respond.NewPlan(respond.Classify(cfn, s), s, now)); !slices.Equal(got, []string{"notify:notify"}) {
-				t.Errorf("CloudFormation: %q", got)
-			}
-			// The responder itself: never contained.
-			self := event(t, tc.sample)
-			self.Record.UserIdentity = event(t, "stoplogging-responder").Record.UserIdentity
-			for _, a := range respond.NewPlan(respond.Classify(self, s), s, now).Actions {
-				if a.Step == respond.StepContain {
-					t.Errorf("the responder contained itself: %s", a)
-				}
-			}
+			deployedOrSelf(t, s, tc.sample, now)
 		})
 	}
 }
