@@ -18,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 
 	"github.com/trailguard/trailguard/internal/config"
+	goldenfile "github.com/trailguard/trailguard/internal/golden"
 	"github.com/trailguard/trailguard/internal/respond"
 	"github.com/trailguard/trailguard/internal/samples"
 )
@@ -37,23 +38,7 @@ func fixClock(t *testing.T) {
 
 func golden(t *testing.T, name string, got []byte) {
 	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from the output (run with -update to accept it):\n%s", path, got)
-	}
+	goldenfile.Check(t, name, got, *update)
 }
 
 // respondDocs decodes the stream of JSON documents of --output json.

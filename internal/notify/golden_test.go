@@ -1,15 +1,13 @@
 package notify_test
 
 import (
-	"bytes"
 	"encoding/json"
 	"flag"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	goldenfile "github.com/trailguard/trailguard/internal/golden"
 	"github.com/trailguard/trailguard/internal/notify"
 	"github.com/trailguard/trailguard/internal/respond"
 )
@@ -18,23 +16,7 @@ var update = flag.Bool("update", false, "rewrite testdata/*.golden from the curr
 
 func golden(t *testing.T, name string, got []byte) {
 	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from the output (run with -update to accept it):\n%s", path, got)
-	}
+	goldenfile.Check(t, name, got, *update)
 }
 
 func indented(t *testing.T, v any) []byte {
