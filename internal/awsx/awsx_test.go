@@ -172,7 +172,7 @@ func (w *world) keyStatus(t *testing.T) string {
 // alerts returns the SNS notifications (as the SQS subscriber receives them).
 func (w *world) alerts(t *testing.T, want int) []struct{ Subject, Message string } {
 	t.Helper()
-	return w.alertsWithin(t, want, 5*time.Second)
+	return w.alertsWithin(t, want, 15*time.Second)
 }
 
 // alertsWithin waits at most wait for want alerts; tests that expect fewer

@@ -92,6 +92,11 @@ func (s *Server) CreateTopicWithQueue(ctx context.Context, name string, raw bool
 	return aws.ToString(topic.TopicArn), aws.ToString(queue.QueueUrl), nil
 }
 
+// receiveVisibilitySeconds hides a received message only briefly: long
+// enough for ReceiveMessages to delete it, short enough that a message
+// taken by a receive whose answer was lost comes back within a wait.
+const receiveVisibilitySeconds = 5
+
 // ReceiveMessages receives and deletes messages from queueURL until it has
 // want of them or wait has passed, and returns their bodies. Fewer than want
 // is not an error: the caller decides what a missing message means.
@@ -104,17 +109,23 @@ func (s *Server) ReceiveMessages(ctx context.Context, queueURL string, want int,
 	var bodies []string
 
 	for len(bodies) < want {
+		// A short visibility timeout: a receive whose answer is lost (cut by
+		// the deadline, or an attempt the SDK retries) leaves its messages
+		// in flight, and with the queue's default of 30 s they stayed hidden
+		// past every wait of 30 s or less: the alert "never arrived".
 		out, err := q.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{
 			QueueUrl: aws.String(queueURL), MaxNumberOfMessages: 10, WaitTimeSeconds: 1,
+			VisibilityTimeout: receiveVisibilitySeconds,
 		})
-		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-			return bodies, nil
-		}
-
 		if err != nil {
+			if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+				return bodies, nil
+			}
 			return bodies, fmt.Errorf("receive from %s: %w", queueURL, err)
 		}
 
+		// Messages that did arrive count even when the deadline passed
+		// meanwhile.
 		for _, m := range out.Messages {
 			bodies = append(bodies, aws.ToString(m.Body))
 
