@@ -44,17 +44,8 @@ type describeRegionsResponse struct {
 }
 
 func (ec2Double) serve(w http.ResponseWriter, r *http.Request) bool {
-	mediaType, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	if r.Method != http.MethodPost || mediaType != "application/x-www-form-urlencoded" || signingName(r.Header.Get("Authorization")) != "ec2" {
-		return false
-	}
-	body, err := io.ReadAll(r.Body)
-	if err != nil {
-		return false
-	}
-	r.Body = io.NopCloser(bytes.NewReader(body))
-	form, err := url.ParseQuery(string(body))
-	if err != nil || form.Get("Action") != "DescribeRegions" {
+	form, ok := queryForm(r, "ec2")
+	if !ok || form.Get("Action") != "DescribeRegions" {
 		return false
 	}
 	all := strings.EqualFold(form.Get("AllRegions"), "true")
@@ -83,4 +74,21 @@ func (ec2Double) serve(w http.ResponseWriter, r *http.Request) bool {
 	w.Header().Set("Content-Type", "text/xml;charset=UTF-8")
 	_, _ = w.Write(append([]byte(xml.Header), b...))
 	return true
+}
+
+// queryForm reads the form of an AWS query-protocol request (IAM, EC2, ...)
+// signed for service, and puts the body back for whoever serves the request
+// if the double passes it on to kumo. ok is false for any other request.
+func queryForm(r *http.Request, service string) (form url.Values, ok bool) {
+	mediaType, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if r.Method != http.MethodPost || mediaType != "application/x-www-form-urlencoded" || signingName(r.Header.Get("Authorization")) != service {
+		return nil, false
+	}
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		return nil, false
+	}
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	form, err = url.ParseQuery(string(body))
+	return form, err == nil
 }

@@ -5,7 +5,6 @@ import (
 	"encoding/xml"
 	"fmt"
 	"io"
-	"mime"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -35,20 +34,8 @@ func newIAMDouble(s *Server) *iamDouble {
 
 // serve answers r if it is an IAM operation the double owns or decorates.
 func (d *iamDouble) serve(w http.ResponseWriter, r *http.Request) bool {
-	mediaType, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	if r.Method != http.MethodPost || mediaType != "application/x-www-form-urlencoded" || signingName(r.Header.Get("Authorization")) != "iam" {
-		return false
-	}
-
-	body, err := io.ReadAll(r.Body)
-	if err != nil {
-		return false
-	}
-
-	r.Body = io.NopCloser(bytes.NewReader(body))
-
-	form, err := url.ParseQuery(string(body))
-	if err != nil {
+	form, ok := queryForm(r, "iam")
+	if !ok {
 		return false
 	}
 
