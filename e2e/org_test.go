@@ -14,8 +14,8 @@ import (
 
 	"github.com/trailguard/trailguard/internal/catalog"
 	"github.com/trailguard/trailguard/internal/config"
-	"github.com/trailguard/trailguard/internal/emulator"
-	"github.com/trailguard/trailguard/internal/emulator/orgemu"
+	"github.com/trailguard/trailguard/internal/testworld"
+	"github.com/trailguard/trailguard/internal/testworld/orgemu"
 )
 
 // TestOrganizationHub plays organization mode end to end: the hub is the
@@ -32,13 +32,13 @@ import (
 func TestOrganizationHub(t *testing.T) {
 	ctx := context.Background()
 	const (
-		hubAccount = emulator.AccountID // kumo's account is the hub's
+		hubAccount = testworld.AccountID // kumo's account is the hub's
 		mgmt       = "123456789012"
 		member     = "111111111111"
 		other      = "222222222222"
 		name       = "trailguard-hub-e2e"
 	)
-	srv, err := emulator.Start(ctx)
+	srv, err := testworld.Start(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -51,7 +51,7 @@ func TestOrganizationHub(t *testing.T) {
 	defer w.Close()
 	// The hub's function signs with the emulator's key: to the organization
 	// that key is a session of the hub's responder role.
-	w.Org.HubIdentity(emulator.AccessKeyID, hubAccount, orgemu.HubResponderRole, name)
+	w.Org.HubIdentity(testworld.AccessKeyID, hubAccount, orgemu.HubResponderRole, name)
 	w.Org.Forward = srv.PutCloudTrailEvent
 	if err := w.Org.Do(member, func(a *orgemu.Account) {
 		a.PutTrail("us-east-1", orgemu.Trail{Name: "member-trail", Bucket: "member-logs", MultiRegion: true, Global: true, Validated: true, Logging: true, ManagementEvents: true})

@@ -11,8 +11,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/trailguard/trailguard/internal/emulator"
-	"github.com/trailguard/trailguard/internal/emulator/emulatortest"
+	"github.com/trailguard/trailguard/internal/testworld"
+	"github.com/trailguard/trailguard/internal/testworld/worldtest"
 )
 
 // freeAddr returns a loopback address with a port free at the time of the
@@ -33,7 +33,7 @@ func freeAddr(t *testing.T) string {
 // with AWS_ENDPOINT_URL at the kumo emulator, and invokes it synchronously
 // with a StopLogging event.
 func TestBootstrapUnderRuntimeInterfaceEmulator(t *testing.T) {
-	srv, ctx := emulatortest.Start(t)
+	srv, ctx := worldtest.Start(t)
 	w := deployTarget(t, srv, ctx, "rie")
 	self, err := srv.CreateRole(ctx, w.Responder+"-role")
 	if err != nil {
@@ -42,7 +42,7 @@ func TestBootstrapUnderRuntimeInterfaceEmulator(t *testing.T) {
 	w.stopLogging()
 
 	invokeAddr, runtimeAddr := freeAddr(t), freeAddr(t)
-	out := &emulator.LockedBuffer{}
+	out := &testworld.LockedBuffer{}
 	cmd := exec.Command(rieBin, "--runtime-interface-emulator-address", invokeAddr, "--runtime-api-address", runtimeAddr, bootstrapBin)
 	cmd.Env = append(append(srv.Env(), "AWS_LAMBDA_FUNCTION_NAME="+w.Responder), w.Env(self)...)
 	cmd.Stdout, cmd.Stderr = out, out

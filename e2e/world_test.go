@@ -4,7 +4,7 @@
 // the trail, contains the actor and alerts an SNS topic read by an SQS
 // subscriber. Nothing is mocked between PutEvents and the alert: the binaries
 // are the ones that ship, built by TestMain. The world is
-// emulatortest's (shared with the reliability tests and perf).
+// worldtest's (shared with the reliability tests and perf).
 //
 // kumo keeps one state per process, so every test uses its own resource
 // names; tests run one after another, each with its own Server.
@@ -19,8 +19,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/trailguard/trailguard/internal/emulator"
-	"github.com/trailguard/trailguard/internal/emulator/emulatortest"
+	"github.com/trailguard/trailguard/internal/testworld"
+	"github.com/trailguard/trailguard/internal/testworld/worldtest"
 )
 
 // Binaries built once by TestMain.
@@ -33,7 +33,7 @@ var (
 const handleWait = 30 * time.Second
 
 func TestMain(m *testing.M) {
-	os.Exit(emulatortest.RunWithResponder(m, "e2e", &bootstrapBin, func(ctx context.Context, dir string) error {
+	os.Exit(worldtest.RunWithResponder(m, "e2e", &bootstrapBin, func(ctx context.Context, dir string) error {
 		rieBin = filepath.Join(dir, "aws-lambda-rie")
 		build := exec.CommandContext(ctx, "go", "build", "-o", rieBin, "github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie")
 		build.Env = append(os.Environ(), "CGO_ENABLED=0")
@@ -46,20 +46,20 @@ func TestMain(m *testing.M) {
 
 // world is the deployed protection and its target, as a test sees them.
 // The zero suffix gives the samples' own names.
-type world struct{ *emulatortest.World }
+type world struct{ *worldtest.World }
 
 // deployTarget creates what the attacker goes after: a logging trail, the
 // IAM user with an access key, the role, and the topic with its subscriber.
-func deployTarget(t *testing.T, srv *emulator.Server, ctx context.Context, suffix string) world {
+func deployTarget(t *testing.T, srv *testworld.Server, ctx context.Context, suffix string) world {
 	t.Helper()
-	return world{emulatortest.Target(t, srv, ctx, suffix)}
+	return world{worldtest.Target(t, srv, ctx, suffix)}
 }
 
 // deploy is deployTarget plus the protection: the responder function served
 // by the real bootstrap and the catalog's CloudTrail rule targeting it.
 func deploy(t *testing.T, suffix string) world {
 	t.Helper()
-	return world{emulatortest.Deploy(t, bootstrapBin, suffix)}
+	return world{worldtest.Deploy(t, bootstrapBin, suffix)}
 }
 
 // waitHandled waits until the responder has logged its report on eventID

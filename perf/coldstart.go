@@ -8,7 +8,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/trailguard/trailguard/internal/emulator"
+	"github.com/trailguard/trailguard/internal/testworld"
 )
 
 // pollClock records when each function's first runtime poll (GET
@@ -50,7 +50,7 @@ func measureColdStart(ctx context.Context, runs int) (string, error) {
 	}
 	defer done()
 	clock := &pollClock{first: map[string]time.Time{}}
-	w, stop, err := startWorld(ctx, "cold", emulator.WithFault(clock.hook))
+	w, stop, err := startWorld(ctx, "cold", testworld.WithFault(clock.hook))
 	if err != nil {
 		return "", err
 	}

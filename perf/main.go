@@ -8,7 +8,7 @@
 //	go run ./perf all        all of the above (scripts/bench.sh runs this)
 //
 // Everything runs against the in-process emulator (kumo plus the doubles of
-// internal/emulator) over loopback HTTP, with the real SDK clients, engine
+// internal/testworld) over loopback HTTP, with the real SDK clients, engine
 // and bootstrap. The emulator shares the CPU with what it measures, so the
 // AWS call times here are loopback-and-emulator times, not AWS's: the ratio
 // of the handler's total to its slowest call is the figure that carries over,

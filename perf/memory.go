@@ -13,7 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
 
-	"github.com/trailguard/trailguard/internal/emulator"
+	"github.com/trailguard/trailguard/internal/testworld"
 )
 
 // measureMemory serves the Lambda build of bootstrap through kumo's runtime
@@ -28,8 +28,8 @@ func measureMemory(ctx context.Context, burst int) (string, error) {
 	}
 	defer done()
 	var publishes atomic.Int64
-	w, stop, err := startWorld(ctx, "mem", emulator.WithFault(func(r *http.Request) (int, bool) {
-		if svc, op := emulator.Operation(r); svc == "sns" && op == "Publish" {
+	w, stop, err := startWorld(ctx, "mem", testworld.WithFault(func(r *http.Request) (int, bool) {
+		if svc, op := testworld.Operation(r); svc == "sns" && op == "Publish" {
 			publishes.Add(1)
 		}
 		return 0, false
@@ -46,7 +46,7 @@ func measureMemory(ctx context.Context, burst int) (string, error) {
 	}
 	f := w.Fn
 	pid := f.PID()
-	idle, err := emulator.ProcStatus(pid, "VmHWM")
+	idle, err := testworld.ProcStatus(pid, "VmHWM")
 	if err != nil {
 		return "", err
 	}
@@ -77,11 +77,11 @@ func measureMemory(ctx context.Context, burst int) (string, error) {
 		return "", fmt.Errorf("only %d of %d events alerted (%v); output tail: %s", publishes.Load(), burst, err, tail(f.Output(), 2000))
 	}
 	took := time.Since(t0)
-	hwm, err := emulator.ProcStatus(pid, "VmHWM")
+	hwm, err := testworld.ProcStatus(pid, "VmHWM")
 	if err != nil {
 		return "", err
 	}
-	rss, err := emulator.ProcStatus(pid, "VmRSS")
+	rss, err := testworld.ProcStatus(pid, "VmRSS")
 	if err != nil {
 		return "", err
 	}

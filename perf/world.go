@@ -13,18 +13,18 @@ import (
 	"strings"
 	"time"
 
-	"github.com/trailguard/trailguard/internal/emulator"
+	"github.com/trailguard/trailguard/internal/testworld"
 )
 
 // startWorld starts an emulator with opts and creates a responder world's
 // target on it (names with "perf-"+suffix, alerts delivered raw: nothing
 // reads them); stop closes the emulator.
-func startWorld(ctx context.Context, suffix string, opts ...emulator.Option) (w *emulator.ResponderWorld, stop func(), err error) {
-	srv, err := emulator.Start(ctx, opts...)
+func startWorld(ctx context.Context, suffix string, opts ...testworld.Option) (w *testworld.ResponderWorld, stop func(), err error) {
+	srv, err := testworld.Start(ctx, opts...)
 	if err != nil {
 		return nil, nil, err
 	}
-	if w, err = emulator.NewResponderWorld(ctx, srv, "perf-"+suffix, true); err != nil {
+	if w, err = testworld.NewResponderWorld(ctx, srv, "perf-"+suffix, true); err != nil {
 		srv.Close()
 		return nil, nil, err
 	}

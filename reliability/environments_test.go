@@ -11,12 +11,12 @@ import (
 
 	"github.com/trailguard/trailguard/internal/catalog"
 	"github.com/trailguard/trailguard/internal/config"
-	"github.com/trailguard/trailguard/internal/emulator"
-	"github.com/trailguard/trailguard/internal/emulator/emulatortest"
+	"github.com/trailguard/trailguard/internal/testworld"
+	"github.com/trailguard/trailguard/internal/testworld/worldtest"
 )
 
 // handledBy returns fn's "event handled" log lines for eventID.
-func handledBy(t *testing.T, fn *emulator.Function, eventID string) []map[string]any {
+func handledBy(t *testing.T, fn *testworld.Function, eventID string) []map[string]any {
 	t.Helper()
 	var out []map[string]any
 	for l := range strings.Lines(fn.Output()) {
@@ -41,14 +41,14 @@ func handledBy(t *testing.T, fn *emulator.Function, eventID string) []map[string
 func TestDuplicatesAcrossExecutionEnvironmentsAnsweredOnce(t *testing.T) {
 	const puts = 3
 	calls := &counter{n: map[string]int{}}
-	srv, ctx := emulatortest.Start(t, emulator.WithFault(calls.hook))
-	w := emulatortest.Target(t, srv, ctx, "envs")
+	srv, ctx := worldtest.Start(t, testworld.WithFault(calls.hook))
+	w := worldtest.Target(t, srv, ctx, "envs")
 	table := "trailguard-events-envs"
 	if err := srv.CreateDedupTable(ctx, table); err != nil {
 		t.Fatal(err)
 	}
 	w.ResponderWorld.Extra = map[string]string{config.EnvDedupTable: table}
-	var second *emulator.Function
+	var second *testworld.Function
 	secondRule := w.Responder + "-2-cloudtrail"
 	t.Cleanup(func() {
 		// kumo's rules outlive the Server: remove ours (as Teardown does).
@@ -100,7 +100,7 @@ func TestDuplicatesAcrossExecutionEnvironmentsAnsweredOnce(t *testing.T) {
 		return ua == puts && ub == puts && ra == puts && rb == puts
 	})
 	answered := 0
-	for _, fn := range []*emulator.Function{w.Fn, second} {
+	for _, fn := range []*testworld.Function{w.Fn, second} {
 		for _, id := range []string{userID, roleID} {
 			for _, l := range handledBy(t, fn, id) {
 				if l["level"] != "INFO" {

@@ -12,7 +12,7 @@
 //
 // The emulator is started with a hook that counts every request reaching it
 // by service and operation and never fails one, so the tests can say how
-// many AWS calls the responder made. The world is emulatortest's (shared
+// many AWS calls the responder made. The world is worldtest's (shared
 // with the e2e tests and perf). kumo keeps one state per process, so
 // each test uses its own resource names and its own Server, one at a time.
 package reliability_test
@@ -29,8 +29,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/trailguard/trailguard/internal/emulator"
-	"github.com/trailguard/trailguard/internal/emulator/emulatortest"
+	"github.com/trailguard/trailguard/internal/testworld"
+	"github.com/trailguard/trailguard/internal/testworld/worldtest"
 )
 
 // bootstrapBin is the responder, built once by TestMain.
@@ -38,11 +38,11 @@ var bootstrapBin string
 
 // kumoLog receives the slog output of the in-process kumo (its async
 // dispatcher reports dropped events there).
-var kumoLog = &emulator.LockedBuffer{}
+var kumoLog = &testworld.LockedBuffer{}
 
 func TestMain(m *testing.M) {
 	slog.SetDefault(slog.New(slog.NewTextHandler(kumoLog, nil)))
-	os.Exit(emulatortest.RunWithResponder(m, "reliability", &bootstrapBin, nil))
+	os.Exit(worldtest.RunWithResponder(m, "reliability", &bootstrapBin, nil))
 }
 
 // counter counts the requests reaching the emulator, by "service:Operation"
@@ -53,7 +53,7 @@ type counter struct {
 }
 
 func (c *counter) hook(r *http.Request) (int, bool) {
-	svc, op := emulator.Operation(r)
+	svc, op := testworld.Operation(r)
 	key := svc + ":" + op
 	if svc == "" {
 		key = "unsigned:" + strings.SplitN(strings.TrimPrefix(r.URL.Path, "/"), "/", 2)[0]
@@ -80,10 +80,10 @@ func (c *counter) snapshot() map[string]int {
 	return out
 }
 
-// world is one test's deployment (emulatortest.World) and the count of
+// world is one test's deployment (worldtest.World) and the count of
 // the requests that reached its emulator.
 type world struct {
-	*emulatortest.World
+	*worldtest.World
 	calls *counter
 }
 
@@ -91,15 +91,15 @@ type world struct {
 func start(t *testing.T, suffix string) world {
 	t.Helper()
 	calls := &counter{n: map[string]int{}}
-	srv, ctx := emulatortest.Start(t, emulator.WithFault(calls.hook))
-	return world{emulatortest.Target(t, srv, ctx, suffix), calls}
+	srv, ctx := worldtest.Start(t, testworld.WithFault(calls.hook))
+	return world{worldtest.Target(t, srv, ctx, suffix), calls}
 }
 
 // deploy starts the target and the protection, with a counting hook.
 func deploy(t *testing.T, suffix string) world {
 	t.Helper()
 	calls := &counter{n: map[string]int{}}
-	return world{emulatortest.Deploy(t, bootstrapBin, suffix, emulator.WithFault(calls.hook)), calls}
+	return world{worldtest.Deploy(t, bootstrapBin, suffix, testworld.WithFault(calls.hook)), calls}
 }
 
 // attached counts how often the deny-all policy is attached to the user.
@@ -148,7 +148,7 @@ func proc(t *testing.T, pid int) (fds, threads int) {
 // procStatus returns a numeric field of /proc/<pid>/status (kB for sizes).
 func procStatus(t *testing.T, pid int, field string) int {
 	t.Helper()
-	n, err := emulator.ProcStatus(pid, field)
+	n, err := testworld.ProcStatus(pid, field)
 	if err != nil {
 		t.Fatalf("%s of %d: %v", field, pid, err)
 	}

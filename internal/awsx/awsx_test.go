@@ -18,24 +18,24 @@ import (
 
 	"github.com/trailguard/trailguard/internal/awsx"
 	"github.com/trailguard/trailguard/internal/config"
-	"github.com/trailguard/trailguard/internal/emulator"
 	"github.com/trailguard/trailguard/internal/respond"
 	"github.com/trailguard/trailguard/internal/samples"
+	"github.com/trailguard/trailguard/internal/testworld"
 	"github.com/trailguard/trailguard/internal/trail"
 )
 
 // These are component tests: the real SDK clients built by awsx, the real
 // engine and notifier, against the kumo emulator over HTTP. Operations kumo
 // lacks (UpdateTrail, event selectors, Lake, UpdateAccessKey,
-// ListAttachedUserPolicies) are answered by the emulator package's test
+// ListAttachedUserPolicies) are answered by the testworld package's test
 // doubles; see its package comment.
 
-var srv *emulator.Server
+var srv *testworld.Server
 
 func TestMain(m *testing.M) {
 	ctx := context.Background()
 	var err error
-	srv, err = emulator.Start(ctx)
+	srv, err = testworld.Start(ctx)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "start emulator:", err)
 		os.Exit(1)

@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"github.com/trailguard/trailguard/internal/config"
-	"github.com/trailguard/trailguard/internal/emulator/orgemu"
+	"github.com/trailguard/trailguard/internal/testworld/orgemu"
 )
 
 func TestCheckOrgChecksEveryAccountThroughItsRole(t *testing.T) {

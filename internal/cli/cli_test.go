@@ -9,8 +9,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/trailguard/trailguard/internal/emulator"
 	"github.com/trailguard/trailguard/internal/posture"
+	"github.com/trailguard/trailguard/internal/testworld"
 )
 
 // testEnv runs commands with buffers; terminal says whether stdout and
@@ -27,9 +27,9 @@ func testEnv(terminal bool, vars map[string]string) (*env, *bytes.Buffer, *bytes
 
 // useEmulator points the SDK's standard environment at a fresh emulator,
 // exactly as a user would with AWS_ENDPOINT_URL, and returns it.
-func useEmulator(t *testing.T) *emulator.Server {
+func useEmulator(t *testing.T) *testworld.Server {
 	t.Helper()
-	srv, err := emulator.Start(t.Context())
+	srv, err := testworld.Start(t.Context())
 	if err != nil {
 		t.Fatalf("start emulator: %v", err)
 	}
@@ -75,7 +75,7 @@ func TestCheckHonoursAWSEndpointURL(t *testing.T) {
 			t.Errorf("%s: %q, want %q", id, found[id], want)
 		}
 	}
-	if rep.RegionSource != "ec2:DescribeRegions" || strings.Join(rep.Regions, ",") != emulator.Region {
+	if rep.RegionSource != "ec2:DescribeRegions" || strings.Join(rep.Regions, ",") != testworld.Region {
 		t.Errorf("regions %v from %s", rep.Regions, rep.RegionSource)
 	}
 	// The emulator's bucket has no public access block: critical, exit 1.
@@ -146,7 +146,7 @@ func TestResponderDoesNotLinkCLIOrEmulator(t *testing.T) {
 		t.Fatalf("go list: %v\n%s", err, out)
 	}
 	for _, dep := range strings.Fields(string(out)) {
-		for _, banned := range []string{"github.com/spf13/cobra", "github.com/sivchari/kumo", "github.com/trailguard/trailguard/internal/emulator", "github.com/trailguard/trailguard/internal/cli"} {
+		for _, banned := range []string{"github.com/spf13/cobra", "github.com/sivchari/kumo", "github.com/trailguard/trailguard/internal/testworld", "github.com/trailguard/trailguard/internal/cli"} {
 			if dep == banned || strings.HasPrefix(dep, banned+"/") {
 				t.Errorf("cmd/responder depends on %s", dep)
 			}

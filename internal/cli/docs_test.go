@@ -17,7 +17,7 @@ import (
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 
 	"github.com/trailguard/trailguard/internal/catalog"
-	"github.com/trailguard/trailguard/internal/emulator"
+	"github.com/trailguard/trailguard/internal/testworld"
 )
 
 var docsOut = flag.String("docs-out", "", "write the sample runs shown in docs/cli.md to this file")
@@ -25,7 +25,7 @@ var docsOut = flag.String("docs-out", "", "write the sample runs shown in docs/c
 // buildDocsWorld makes the account shown in docs/cli.md: a hardened
 // multi-region trail, a forgotten single-region trail that was stopped and
 // whose bucket expires logs after a day, and trailguard's rule.
-func buildDocsWorld(t *testing.T, srv *emulator.Server) {
+func buildDocsWorld(t *testing.T, srv *testworld.Server) {
 	t.Helper()
 	ctx := t.Context()
 	cfg := srv.Config(ctx)

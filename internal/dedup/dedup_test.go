@@ -10,15 +10,15 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/trailguard/trailguard/internal/dedup"
-	"github.com/trailguard/trailguard/internal/emulator"
 	"github.com/trailguard/trailguard/internal/respond"
+	"github.com/trailguard/trailguard/internal/testworld"
 )
 
-var srv *emulator.Server
+var srv *testworld.Server
 
 func TestMain(m *testing.M) {
 	var err error
-	srv, err = emulator.Start(context.Background())
+	srv, err = testworld.Start(context.Background())
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "start emulator:", err)
 		os.Exit(1)

@@ -24,7 +24,7 @@ import (
 	"slices"
 	"time"
 
-	"github.com/trailguard/trailguard/internal/emulator"
+	"github.com/trailguard/trailguard/internal/testworld"
 )
 
 // Scenario names an attack the demo plays.
@@ -123,7 +123,7 @@ func Run(ctx context.Context, sc Scenario, opts Options) (Result, error) {
 		opts.Wait = 30 * time.Second
 	}
 	r := &run{def: def, opts: opts, res: Result{Scenario: sc, Title: def.title, Names: opts.Names}, t0: time.Now()}
-	srv, err := emulator.Start(ctx)
+	srv, err := testworld.Start(ctx)
 	if err != nil {
 		return Result{}, fmt.Errorf("run demo: start emulator: %w", err)
 	}

@@ -12,8 +12,8 @@ import (
 	"time"
 
 	"github.com/trailguard/trailguard/internal/demo"
-	"github.com/trailguard/trailguard/internal/emulator"
-	"github.com/trailguard/trailguard/internal/emulator/emulatortest"
+	"github.com/trailguard/trailguard/internal/testworld"
+	"github.com/trailguard/trailguard/internal/testworld/worldtest"
 )
 
 // bootstrap is the responder binary, built once: the same code path the
@@ -33,7 +33,7 @@ func buildAndRun(m *testing.M) int {
 	defer os.RemoveAll(dir)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	if bootstrap, err = emulator.BuildResponder(ctx, dir); err != nil {
+	if bootstrap, err = testworld.BuildResponder(ctx, dir); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
@@ -44,7 +44,7 @@ func play(t *testing.T, sc demo.Scenario, suffix string) demo.Result {
 	t.Helper()
 	res, err := demo.Run(t.Context(), sc, demo.Options{
 		Responder: demo.Responder{Path: bootstrap},
-		Names:     demo.DefaultNames().WithSuffix(emulatortest.Fresh(suffix)), // -count=N meets fresh names
+		Names:     demo.DefaultNames().WithSuffix(worldtest.Fresh(suffix)), // -count=N meets fresh names
 		Wait:      30 * time.Second,
 	})
 	if err != nil {

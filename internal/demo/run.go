@@ -15,8 +15,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/smithy-go"
 
-	"github.com/trailguard/trailguard/internal/emulator"
 	"github.com/trailguard/trailguard/internal/respond"
+	"github.com/trailguard/trailguard/internal/testworld"
 )
 
 // run is one scenario being played.
@@ -26,12 +26,12 @@ type run struct {
 	res  Result
 	t0   time.Time
 
-	srv *emulator.Server
+	srv *testworld.Server
 	ct  *cloudtrail.Client
 	iam *iam.Client
 	// w is the world the tests deploy the responder in, named as the demo
 	// names it.
-	w *emulator.ResponderWorld
+	w *testworld.ResponderWorld
 }
 
 // step appends a timeline line stamped with the time since the start.
@@ -123,10 +123,10 @@ func (r *run) play(ctx context.Context) error {
 
 // deploy creates the world: the target (trail, user, role, deny-all
 // policy, topic and subscriber) and the protection (responder, rule), as
-// the tests deploy it (emulator.ResponderWorld).
+// the tests deploy it (testworld.ResponderWorld).
 func (r *run) deploy(ctx context.Context) error {
 	n := r.opts.Names
-	w, err := emulator.NewResponderWorldNamed(ctx, r.srv, emulator.WorldNames{
+	w, err := testworld.NewResponderWorldNamed(ctx, r.srv, testworld.WorldNames{
 		Trail: n.Trail, Bucket: n.Bucket, User: n.User, Role: n.Role,
 		Responder: n.Responder, Topic: n.Topic, Policy: n.Policy, Rule: n.Rule,
 	}, false)
@@ -143,7 +143,7 @@ func (r *run) deploy(ctx context.Context) error {
 	}
 	r.step(PhaseSetup, fmt.Sprintf("Lambda function %s served by %s through the Lambda runtime API", n.Responder, strings.Join(append([]string{baseName(r.opts.Responder.Path)}, r.opts.Responder.Args...), " ")),
 		"quarantine policy "+w.PolicyARN+" (AWSDenyAll's document)")
-	_, count := emulator.CloudTrailRule()
+	_, count := testworld.CloudTrailRule()
 	r.step(PhaseSetup, fmt.Sprintf("EventBridge rule %s: %d CloudTrail tamper calls from the catalog -> %s", n.Rule, count, n.Responder))
 	return nil
 }

@@ -15,10 +15,10 @@ import (
 
 	"github.com/trailguard/trailguard/internal/awsx"
 	"github.com/trailguard/trailguard/internal/config"
-	"github.com/trailguard/trailguard/internal/emulator/emulatortest"
 	"github.com/trailguard/trailguard/internal/forensics"
 	"github.com/trailguard/trailguard/internal/notify"
 	"github.com/trailguard/trailguard/internal/respond"
+	"github.com/trailguard/trailguard/internal/testworld/worldtest"
 	"github.com/trailguard/trailguard/internal/trail"
 )
 
@@ -45,8 +45,8 @@ func call(name, source, region string, at time.Time, readOnly bool) func(env map
 // due sends nothing, the one after it sends the follow-up naming mallory's
 // calls and stores the full list in the trail's bucket.
 func TestGapReportOnTheEmulator(t *testing.T) {
-	srv, ctx := emulatortest.Start(t)
-	w := emulatortest.Target(t, srv, ctx, "")
+	srv, ctx := worldtest.Start(t)
+	w := worldtest.Target(t, srv, ctx, "")
 	env := w.Settings(responderRole)
 	settings, err := config.Load(func(k string) string { return env[k] })
 	if err != nil {
@@ -211,8 +211,8 @@ func objects(t *testing.T, c *s3.Client, bucket, prefix string) []string {
 // Reconciliation finding the trail off restores it and keeps the window,
 // from the trail's own StopLoggingTime when it has one.
 func TestReconcileKeepsTheWindow(t *testing.T) {
-	srv, ctx := emulatortest.Start(t)
-	w := emulatortest.Target(t, srv, ctx, "recon")
+	srv, ctx := worldtest.Start(t)
+	w := worldtest.Target(t, srv, ctx, "recon")
 	env := w.Settings(responderRole)
 	settings, err := config.Load(func(k string) string { return env[k] })
 	if err != nil {
@@ -241,8 +241,8 @@ func TestReconcileKeepsTheWindow(t *testing.T) {
 // Event History is read page by page, at most MaxPages per region: a busy
 // window is cut and the report says so.
 func TestCollectIsBounded(t *testing.T) {
-	srv, ctx := emulatortest.Start(t)
-	w := emulatortest.Target(t, srv, ctx, "bounded")
+	srv, ctx := worldtest.Start(t)
+	w := worldtest.Target(t, srv, ctx, "bounded")
 	start := time.Date(2025, 3, 14, 10, 0, 0, 0, time.UTC)
 	for i := range 120 {
 		raw, _ := w.Event("stoplogging-iamuser", call("DescribeInstances", "ec2.amazonaws.com", "us-east-1", start.Add(time.Duration(i)*time.Second), true))
@@ -277,8 +277,8 @@ func TestCollectIsBounded(t *testing.T) {
 // A retried response keeps one window per blinding event, the later restore
 // time winning, so it is reported once.
 func TestRetriedResponseKeepsOneWindow(t *testing.T) {
-	srv, ctx := emulatortest.Start(t)
-	w := emulatortest.Target(t, srv, ctx, "retry")
+	srv, ctx := worldtest.Start(t)
+	w := worldtest.Target(t, srv, ctx, "retry")
 	clients := awsx.NewClients(srv.Config(ctx))
 	r := &forensics.Reporter{S3: clients.S3}
 	from := time.Date(2025, 3, 14, 10, 21, 7, 0, time.UTC)

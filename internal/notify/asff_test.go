@@ -11,10 +11,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/securityhub"
 
-	"github.com/trailguard/trailguard/internal/emulator"
 	"github.com/trailguard/trailguard/internal/notify"
 	"github.com/trailguard/trailguard/internal/respond"
 	"github.com/trailguard/trailguard/internal/samples"
+	"github.com/trailguard/trailguard/internal/testworld"
 )
 
 // validASFF checks a finding with the same validation the Security Hub
@@ -25,7 +25,7 @@ func validASFF(t *testing.T, label string, f notify.Finding) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := emulator.ValidateFinding(b); err != nil {
+	if err := testworld.ValidateFinding(b); err != nil {
 		t.Errorf("%s: Security Hub would reject the finding: %v\n%s", label, err, b)
 	}
 }

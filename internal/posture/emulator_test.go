@@ -13,21 +13,21 @@ import (
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 
 	"github.com/trailguard/trailguard/internal/catalog"
-	"github.com/trailguard/trailguard/internal/emulator"
 	"github.com/trailguard/trailguard/internal/posture"
+	"github.com/trailguard/trailguard/internal/testworld"
 )
 
 // world is an account built in the emulator: one good trail, bad ones, and
 // trailguard's rule under a name that is not "trailguard".
 type world struct {
-	srv *emulator.Server
+	srv *testworld.Server
 	cfg aws.Config
 }
 
 func startWorld(t *testing.T) *world {
 	t.Helper()
 	ctx := t.Context()
-	srv, err := emulator.Start(ctx)
+	srv, err := testworld.Start(ctx)
 	if err != nil {
 		t.Fatalf("start emulator: %v", err)
 	}

@@ -6,8 +6,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/trailguard/trailguard/internal/emulator"
 	"github.com/trailguard/trailguard/internal/posture"
+	"github.com/trailguard/trailguard/internal/testworld"
 )
 
 // Only failures become findings, each valid for Security Hub and mapped to
@@ -30,7 +30,7 @@ func TestASFFImportsFailuresOnly(t *testing.T) {
 	}
 	for _, f := range fs {
 		b, _ := json.Marshal(f)
-		if err := emulator.ValidateFinding(b); err != nil {
+		if err := testworld.ValidateFinding(b); err != nil {
 			t.Errorf("%s: %v", f.ID, err)
 		}
 		if f.Compliance == nil || f.Compliance.Status != "FAILED" {

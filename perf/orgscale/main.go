@@ -27,8 +27,8 @@ import (
 	"github.com/trailguard/trailguard/internal/awsx"
 	"github.com/trailguard/trailguard/internal/catalog"
 	"github.com/trailguard/trailguard/internal/config"
-	"github.com/trailguard/trailguard/internal/emulator/orgemu"
 	"github.com/trailguard/trailguard/internal/respond"
+	"github.com/trailguard/trailguard/internal/testworld/orgemu"
 )
 
 // Assumptions of the paper model. Each is a default quota or list price as

@@ -1,4 +1,4 @@
-package emulator_test
+package testworld_test
 
 import (
 	"context"
@@ -12,17 +12,17 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
 
-	"github.com/trailguard/trailguard/internal/emulator"
+	"github.com/trailguard/trailguard/internal/testworld"
 )
 
 // start runs a Server for one test and closes it at the end.
-func start(t *testing.T) (*emulator.Server, context.Context) {
+func start(t *testing.T) (*testworld.Server, context.Context) {
 	t.Helper()
 
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	t.Cleanup(cancel)
 
-	srv, err := emulator.Start(ctx)
+	srv, err := testworld.Start(ctx)
 	if err != nil {
 		t.Fatalf("start: %v", err)
 	}
@@ -51,7 +51,7 @@ func TestSequentialServers(t *testing.T) {
 	ctx := context.Background()
 
 	for i := range 2 {
-		srv, err := emulator.Start(ctx)
+		srv, err := testworld.Start(ctx)
 		if err != nil {
 			t.Fatalf("start %d: %v", i, err)
 		}

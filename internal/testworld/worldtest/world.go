@@ -1,9 +1,9 @@
-// Package emulatortest is emulator.ResponderWorld for tests: the e2e and
+// Package worldtest is testworld.ResponderWorld for tests: the e2e and
 // reliability packages deploy the real responder on the local emulator the
 // same way, and a failed step fails the test instead of returning an error.
 // Only tests import it (it imports testing); the perf program uses
-// emulator.ResponderWorld directly.
-package emulatortest
+// testworld.ResponderWorld directly.
+package worldtest
 
 import (
 	"context"
@@ -17,7 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
 
-	"github.com/trailguard/trailguard/internal/emulator"
+	"github.com/trailguard/trailguard/internal/testworld"
 )
 
 // RunWithResponder is a TestMain body: it builds the responder into a
@@ -35,7 +35,7 @@ func RunWithResponder(m *testing.M, name string, bootstrap *string, more func(ct
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 
-	if *bootstrap, err = emulator.BuildResponder(ctx, dir); err != nil {
+	if *bootstrap, err = testworld.BuildResponder(ctx, dir); err != nil {
 		fmt.Fprintln(os.Stderr, name+": build responder:", err)
 		return 1
 	}
@@ -52,7 +52,7 @@ func RunWithResponder(m *testing.M, name string, bootstrap *string, more func(ct
 // for the tests' own calls. Its methods of the same names as
 // ResponderWorld's fail the test rather than return an error.
 type World struct {
-	*emulator.ResponderWorld
+	*testworld.ResponderWorld
 	T   *testing.T
 	Ctx context.Context
 
@@ -62,11 +62,11 @@ type World struct {
 
 // Start runs an emulator for one test with opts and closes it after; the
 // context ends with the test or after two minutes.
-func Start(t *testing.T, opts ...emulator.Option) (*emulator.Server, context.Context) {
+func Start(t *testing.T, opts ...testworld.Option) (*testworld.Server, context.Context) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
 	t.Cleanup(cancel)
-	srv, err := emulator.Start(ctx, opts...)
+	srv, err := testworld.Start(ctx, opts...)
 	if err != nil {
 		t.Fatalf("start emulator: %v", err)
 	}
@@ -74,11 +74,11 @@ func Start(t *testing.T, opts ...emulator.Option) (*emulator.Server, context.Con
 	return srv, ctx
 }
 
-// Target creates the target on srv (emulator.NewResponderWorld, alerts in
+// Target creates the target on srv (testworld.NewResponderWorld, alerts in
 // SNS's envelope).
-func Target(t *testing.T, srv *emulator.Server, ctx context.Context, suffix string) *World {
+func Target(t *testing.T, srv *testworld.Server, ctx context.Context, suffix string) *World {
 	t.Helper()
-	rw, err := emulator.NewResponderWorld(ctx, srv, Fresh(suffix), false)
+	rw, err := testworld.NewResponderWorld(ctx, srv, Fresh(suffix), false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -108,7 +108,7 @@ func Fresh(suffix string) string {
 // protection served by bootstrap. After the test the rule is removed and
 // the function stopped (before the Server closes), and the function's
 // output is logged if the test failed.
-func Deploy(t *testing.T, bootstrap, suffix string, opts ...emulator.Option) *World {
+func Deploy(t *testing.T, bootstrap, suffix string, opts ...testworld.Option) *World {
 	t.Helper()
 	srv, ctx := Start(t, opts...)
 	w := Target(t, srv, ctx, suffix)
@@ -196,7 +196,7 @@ func (w *World) KeyStatus() iamtypes.StatusType {
 }
 
 // Notifications is ResponderWorld.Notifications.
-func (w *World) Notifications(want int, wait time.Duration) []emulator.Notification {
+func (w *World) Notifications(want int, wait time.Duration) []testworld.Notification {
 	w.T.Helper()
 	ns, err := w.ResponderWorld.Notifications(w.Ctx, want, wait)
 	w.check(err)

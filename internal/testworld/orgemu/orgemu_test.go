@@ -16,7 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/trailguard/trailguard/internal/catalog"
-	"github.com/trailguard/trailguard/internal/emulator/orgemu"
+	"github.com/trailguard/trailguard/internal/testworld/orgemu"
 )
 
 const (

@@ -1,8 +1,8 @@
-package emulator
+package testworld
 
 import "context"
 
 // BuildEchoFunction builds testdata/echofn, the tests' throwaway handler.
 func BuildEchoFunction(ctx context.Context, outDir string) (string, error) {
-	return buildMain(ctx, "./internal/emulator/testdata/echofn", outDir)
+	return buildMain(ctx, "./internal/testworld/testdata/echofn", outDir)
 }

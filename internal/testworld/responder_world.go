@@ -1,4 +1,4 @@
-package emulator
+package testworld
 
 import (
 	"context"
@@ -27,7 +27,7 @@ import (
 // user with an access key, a role, the deny-all quarantine policy, the alert
 // topic with an SQS subscriber) and, after Deploy, the protection (the
 // function served by a real bootstrap, the catalog's CloudTrail rule
-// targeting it). The e2e and reliability tests (through emulatortest) and
+// targeting it). The e2e and reliability tests (through worldtest) and
 // the perf program share it.
 //
 // The names are the samples' own with "-"+suffix appended (none for suffix

@@ -1,4 +1,4 @@
-package emulator
+package testworld
 
 import (
 	"crypto/rand"

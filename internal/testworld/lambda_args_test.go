@@ -1,10 +1,10 @@
-package emulator_test
+package testworld_test
 
 import (
 	"os/exec"
 	"testing"
 
-	"github.com/trailguard/trailguard/internal/emulator"
+	"github.com/trailguard/trailguard/internal/testworld"
 )
 
 // TestStartFunctionArgs checks the arguments reach the process: sh only
@@ -17,7 +17,7 @@ func TestStartFunctionArgs(t *testing.T) {
 	}
 	srv, ctx := start(t)
 
-	bin, err := emulator.BuildEchoFunction(ctx, t.TempDir())
+	bin, err := testworld.BuildEchoFunction(ctx, t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}

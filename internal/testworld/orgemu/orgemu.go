@@ -1,6 +1,6 @@
 // Package orgemu is a multi-account AWS Organization for tests: many member
 // accounts with separate state behind one loopback endpoint, reached by the
-// real AWS SDK. It exists because kumo (package emulator) keeps one account
+// real AWS SDK. It exists because kumo (package testworld) keeps one account
 // per process and its services are process-wide singletons, so two kumo
 // servers cannot hold two accounts.
 //

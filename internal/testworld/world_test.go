@@ -1,4 +1,4 @@
-package emulator_test
+package testworld_test
 
 import (
 	"encoding/json"
@@ -16,7 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
-	"github.com/trailguard/trailguard/internal/emulator"
+	"github.com/trailguard/trailguard/internal/testworld"
 )
 
 // cloudTrailEvent is an EventBridge event carrying a CloudTrail record, as
@@ -243,7 +243,7 @@ func TestEventBridgeMatchesCloudTrailPatterns(t *testing.T) {
 func TestLambdaChain(t *testing.T) {
 	srv, ctx := start(t)
 
-	bin, err := emulator.BuildEchoFunction(ctx, t.TempDir())
+	bin, err := testworld.BuildEchoFunction(ctx, t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}

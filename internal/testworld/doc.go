@@ -1,5 +1,8 @@
-// Package emulator runs a local AWS in process for trailguard's tests, its
-// end-to-end test and the offline `trailguard demo`: the kumo emulator
+// Package testworld is trailguard's test world, and nothing else: a local AWS
+// run in process for the tests, the end-to-end and reliability tests, the perf
+// program and the offline `trailguard demo` (which plays its scenarios on the
+// same world the tests use). It lives under this name, apart from the
+// production packages, so nobody mistakes it for one. It is the kumo emulator
 // (github.com/sivchari/kumo) behind a small front handler of ours, reachable
 // by real aws-sdk-go-v2 clients over loopback HTTP. It must never be linked
 // into cmd/responder.
@@ -126,7 +129,7 @@
 // logging trail and its bucket, an IAM user with a key, a role, a deny-all
 // policy standing in for AWSDenyAll, a topic with an SQS subscriber, the
 // responder function served by a real bootstrap, the catalog's CloudTrail
-// rule). The end-to-end and reliability tests (through emulatortest, which
+// rule). The end-to-end and reliability tests (through worldtest, which
 // turns its errors into test failures) and the perf program share it.
 //
 // # Verified kumo facts and gaps
@@ -165,4 +168,4 @@
 //   - kumo's EventBridge logs every delivery to stdout (text lines starting
 //     "time="); it cannot be silenced from outside.
 //   - kumo has no way to reset its state: see "Several servers in one process".
-package emulator
+package testworld
