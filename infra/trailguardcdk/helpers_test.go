@@ -438,6 +438,7 @@ func stackResources(trailArn, quarantine, topicID, logGroupID, role, bucketArn s
 		grants.TrailBucket:      {bucketArn},
 		grants.GapWindows:       {bucketArn + "/trailguard/pending/*"},
 		grants.GapReports:       {bucketArn + "/trailguard/gap-reports/*"},
+		grants.LogGroups:        {"arn:{AWS::Partition}:logs:{AWS::Region}:{AWS::AccountId}:log-group:*"},
 	}
 	for _, n := range rules {
 		res[grants.OwnRules] = append(res[grants.OwnRules], "arn:{AWS::Partition}:events:{AWS::Region}:{AWS::AccountId}:rule/"+n)

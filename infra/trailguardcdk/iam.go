@@ -63,6 +63,7 @@ func resources(in permissionInputs) map[grants.Resource][]*string {
 		grants.TrailBucket:      {arn("arn:", partition, ":s3:::", *in.trailBucket)},
 		grants.GapWindows:       {arn("arn:", partition, ":s3:::", *in.trailBucket, "/trailguard/pending/*")},
 		grants.GapReports:       {arn("arn:", partition, ":s3:::", *in.trailBucket, "/trailguard/gap-reports/*")},
+		grants.LogGroups:        {arn("arn:", partition, ":logs:", *awscdk.Aws_REGION(), ":", account, ":log-group:*")},
 	}
 	for _, p := range grants.PrivilegedRolePatterns {
 		out[grants.PrivilegedRoles] = append(out[grants.PrivilegedRoles], iamArn(p))
@@ -171,12 +172,15 @@ func responderPolicySuppressions(in permissionInputs) *[]*cdknag.NagPackSuppress
 		"is denied on the responder's own role, AWS-reserved, service-linked and CDK bootstrap roles and the allow list's roles. " +
 		"Event data stores are named by the event, and the allowed calls (restore, start ingestion) cannot destroy data. " +
 		"cloudtrail:LookupEvents (gap forensics) is read-only and authorised only on *; its objects are only those under " +
-		"trailguard/pending/ and trailguard/gap-reports/ in the trail bucket, named when they are written."
+		"trailguard/pending/ and trailguard/gap-reports/ in the trail bucket, named when they are written. " +
+		"logs:DescribeLogGroups (reconciliation reads its log groups' retention) is read-only and IAM authorises it only " +
+		"on the region's log-group:*."
 	appliesTo := []interface{}{
 		"Resource::*",
 		"Resource::arn:<AWS::Partition>:iam::<AWS::AccountId>:user/*",
 		"Resource::arn:<AWS::Partition>:iam::<AWS::AccountId>:role/*",
 		"Resource::arn:<AWS::Partition>:cloudtrail:*:<AWS::AccountId>:eventdatastore/*",
+		"Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:*",
 		// Gap forensics' objects in the trail bucket (named by a token or a
 		// literal, hence the pattern).
 		cdknag.RegexAppliesTo{Regex: jsii.String(`/^Resource::arn:<AWS::Partition>:s3:::.*\/trailguard\/(pending|gap-reports)\/\*$/`)},

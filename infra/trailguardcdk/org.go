@@ -214,6 +214,7 @@ func memberPolicySuppressions() *[]*cdknag.NagPackSuppression {
 			"Resource::arn:<AWS::Partition>:cloudtrail:*:<AWS::AccountId>:eventdatastore/*",
 			"Resource::arn:<AWS::Partition>:cloudtrail:*:<AWS::AccountId>:trail/*",
 			"Resource::arn:<AWS::Partition>:kms:*:<AWS::AccountId>:key/*",
+			"Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:*",
 			"Resource::arn:<AWS::Partition>:events:*:<AWS::AccountId>:rule/" + catalog.SpokePrefix + "*",
 		},
 	}}

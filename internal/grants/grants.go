@@ -57,6 +57,10 @@ const (
 	TrailKey Resource = "trail-key"
 	// TrailLogGroup is the protected trail's CloudWatch Logs log group, if any.
 	TrailLogGroup Resource = "trail-log-group"
+	// LogGroups are the account's log groups in the stack's region
+	// (arn:…:logs:<region>:<account>:log-group:*): IAM authorises
+	// logs:DescribeLogGroups on that, not on one group.
+	LogGroups Resource = "log-groups"
 	// TrailLogsRole is the role CloudTrail uses to write to that log group.
 	TrailLogsRole Resource = "trail-logs-role"
 	// OwnRules are trailguard's own EventBridge rules.
@@ -202,8 +206,15 @@ var Table = []Statement{
 	},
 	{
 		Sid: "KeepOwnLogRetention", Resources: []Resource{OwnLogGroup},
-		Why:   "PutRetentionPolicy shortening the responder's own log group: set it back to the minimum retention.",
-		Calls: []Call{{Op: "logs:PutRetentionPolicy"}},
+		Why: "PutRetentionPolicy shortening the responder's own log group: set it back to the minimum retention; " +
+			"DeleteLogGroup of it: create it again (the Lambda service writes only to an existing group).",
+		Calls: []Call{{Op: "logs:PutRetentionPolicy"}, {Op: "logs:CreateLogGroup"}},
+	},
+	{
+		Sid: "ReadLogGroups", Resources: []Resource{LogGroups},
+		Why: "Reconciliation reads whether the trail's and the responder's log groups exist and how long they keep " +
+			"events (DescribeLogGroups by name prefix); read-only metadata, and IAM authorises it only on log-group:*.",
+		Calls: []Call{{Op: "logs:DescribeLogGroups"}},
 	},
 	{
 		Sid: "RepairQuarantinePolicy", Resources: []Resource{QuarantinePolicy},
@@ -238,7 +249,7 @@ var Table = []Statement{
 	{
 		Sid: "RecreateTrailLogGroup", Resources: []Resource{TrailLogGroup},
 		Why: "DeleteLogGroup of the trail's log group: create it again. ResourceAlreadyExistsException counts as " +
-			"done, so no logs:DescribeLogGroups (IAM would authorise it only on log-group:*).",
+			"done, so the restore itself reads nothing.",
 		Calls: []Call{{Op: "logs:CreateLogGroup"}, {Op: "logs:PutRetentionPolicy"}},
 	},
 	{

@@ -228,7 +228,8 @@ func (e *Engine) reconcilerFor(ctx context.Context, account string) (*Engine, Se
 		}
 	}
 	if account != e.hubAccount() {
-		s.Rules = nil // the hub's own rules live in the hub
+		// The hub's own rules, log group and alarms live in the hub.
+		s.Rules, s.LogGroupName, s.Alarms = nil, "", nil
 	}
 	sub = e.derived(set, s)
 	// The organization's run sends one alert for every account.

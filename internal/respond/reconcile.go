@@ -144,6 +144,7 @@ func (e *Engine) Reconcile(ctx context.Context) (ReconcileReport, error) {
 			record(err)
 		}
 	}
+	e.reconcileSurroundings(ctx, &rep, record) // reconcile_surroundings.go
 
 	e.markNew(rep.Drifts)
 	for _, d := range rep.Drifts {

@@ -1,0 +1,194 @@
+package respond_test
+
+import (
+	"context"
+	"errors"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
+	cttypes "github.com/aws/aws-sdk-go-v2/service/cloudtrail/types"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
+	cwltypes "github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs/types"
+
+	"github.com/trailguard/trailguard/internal/config"
+	"github.com/trailguard/trailguard/internal/respond"
+)
+
+// Engine unit tests of the surroundings' reconciliation with fakes; the
+// component tests (internal/awsx) play the same drifts on the emulator.
+
+// driftInbox keeps the drift alerts.
+type driftInbox struct{ reports []respond.ReconcileReport }
+
+func (d *driftInbox) NotifyDrift(_ context.Context, r respond.ReconcileReport) error {
+	d.reports = append(d.reports, r)
+	return nil
+}
+
+// fakeLogs is CloudWatch Logs with some groups (name → retention, nil for
+// never expire). Writes are recorded; failWrites makes them fail.
+type fakeLogs struct {
+	groups     map[string]*int32
+	readErr    error
+	failWrites bool
+	calls      []string
+}
+
+func (f *fakeLogs) DescribeLogGroups(_ context.Context, in *cloudwatchlogs.DescribeLogGroupsInput, _ ...func(*cloudwatchlogs.Options)) (*cloudwatchlogs.DescribeLogGroupsOutput, error) {
+	if f.readErr != nil {
+		return nil, f.readErr
+	}
+	out := &cloudwatchlogs.DescribeLogGroupsOutput{}
+	for name, days := range f.groups {
+		if strings.HasPrefix(name, aws.ToString(in.LogGroupNamePrefix)) {
+			out.LogGroups = append(out.LogGroups, cwltypes.LogGroup{LogGroupName: aws.String(name), RetentionInDays: days})
+		}
+	}
+	return out, nil
+}
+
+func (f *fakeLogs) CreateLogGroup(_ context.Context, in *cloudwatchlogs.CreateLogGroupInput, _ ...func(*cloudwatchlogs.Options)) (*cloudwatchlogs.CreateLogGroupOutput, error) {
+	f.calls = append(f.calls, "CreateLogGroup "+aws.ToString(in.LogGroupName))
+	if f.failWrites {
+		return nil, errors.New("AccessDenied")
+	}
+	f.groups[aws.ToString(in.LogGroupName)] = nil
+	return &cloudwatchlogs.CreateLogGroupOutput{}, nil
+}
+
+func (f *fakeLogs) PutRetentionPolicy(_ context.Context, in *cloudwatchlogs.PutRetentionPolicyInput, _ ...func(*cloudwatchlogs.Options)) (*cloudwatchlogs.PutRetentionPolicyOutput, error) {
+	f.calls = append(f.calls, "PutRetentionPolicy "+aws.ToString(in.LogGroupName)+" "+itoa(aws.ToInt32(in.RetentionInDays)))
+	if f.failWrites {
+		return nil, errors.New("AccessDenied")
+	}
+	f.groups[aws.ToString(in.LogGroupName)] = in.RetentionInDays
+	return &cloudwatchlogs.PutRetentionPolicyOutput{}, nil
+}
+
+func itoa(n int32) string { return strconv.Itoa(int(n)) }
+
+// healthyTrail reads the trail of surroundingSettings as deployed.
+type healthyTrail struct{}
+
+func (healthyTrail) GetTrail(_ context.Context, in *cloudtrail.GetTrailInput, _ ...func(*cloudtrail.Options)) (*cloudtrail.GetTrailOutput, error) {
+	return &cloudtrail.GetTrailOutput{Trail: &cttypes.Trail{Name: in.Name, TrailARN: aws.String(trailARN),
+		CloudWatchLogsLogGroupArn: aws.String(trailGroupARN), CloudWatchLogsRoleArn: aws.String(trailLogsRole)}}, nil
+}
+
+func (healthyTrail) GetTrailStatus(context.Context, *cloudtrail.GetTrailStatusInput, ...func(*cloudtrail.Options)) (*cloudtrail.GetTrailStatusOutput, error) {
+	return &cloudtrail.GetTrailStatusOutput{IsLogging: aws.Bool(true)}, nil
+}
+
+func (healthyTrail) GetEventSelectors(context.Context, *cloudtrail.GetEventSelectorsInput, ...func(*cloudtrail.Options)) (*cloudtrail.GetEventSelectorsOutput, error) {
+	return &cloudtrail.GetEventSelectorsOutput{}, nil
+}
+
+const (
+	trailGroupARN = "arn:aws:logs:eu-west-1:123456789012:log-group:" + trailGroup + ":*"
+	trailLogsRole = "arn:aws:iam::123456789012:role/ct-logs"
+	ownGroup      = "/aws/lambda/trailguard-responder"
+	trailGroup    = "CloudTrail/management-events"
+)
+
+// surroundingSettings protects one trail with a CloudWatch Logs group, and
+// names the responder's own log group.
+func surroundingSettings(t *testing.T, env map[string]string) config.Settings {
+	t.Helper()
+	base := map[string]string{
+		config.EnvTrails:       `[{"name":"management-trail","cloudWatchLogsLogGroupArn":"` + trailGroupARN + `","cloudWatchLogsRoleArn":"` + trailLogsRole + `"}]`,
+		config.EnvLogGroupName: ownGroup,
+		config.EnvRegion:       "us-east-1",
+	}
+	for k, v := range env {
+		base[k] = v
+	}
+	return settings(t, base)
+}
+
+func driftOf(rep respond.ReconcileReport, resource, field string) (respond.Drift, bool) {
+	for _, d := range rep.Drifts {
+		if d.Resource == resource && d.Field == field {
+			return d, true
+		}
+	}
+	return respond.Drift{}, false
+}
+
+func TestReconcileLogGroups(t *testing.T) {
+	days := func(n int32) *int32 { return &n }
+	for _, tc := range []struct {
+		name       string
+		groups     map[string]*int32
+		wantField  map[string]string // resource → drift field
+		wantCalls  []string
+		minDays    string
+		failWrites bool
+	}{
+		{name: "as deployed", groups: map[string]*int32{ownGroup: days(365), trailGroup: days(400)}},
+		{name: "never expire is long enough", groups: map[string]*int32{ownGroup: nil, trailGroup: nil}},
+		{name: "retention shortened", groups: map[string]*int32{ownGroup: days(1), trailGroup: days(400)},
+			wantField: map[string]string{"log group " + ownGroup: "retention"}, wantCalls: []string{"PutRetentionPolicy " + ownGroup + " 365"}},
+		{name: "minimum from the settings, rounded up to a value Logs accepts", groups: map[string]*int32{ownGroup: nil, trailGroup: days(30)}, minDays: "45",
+			wantField: map[string]string{"log group " + trailGroup: "retention"}, wantCalls: []string{"PutRetentionPolicy " + trailGroup + " 60"}},
+		{name: "deleted, and a group sharing its prefix is not it", groups: map[string]*int32{ownGroup + "-old": nil, trailGroup: nil},
+			wantField: map[string]string{"log group " + ownGroup: "log group"}, wantCalls: []string{"CreateLogGroup " + ownGroup}},
+		{name: "both drifted, the repair fails", groups: map[string]*int32{trailGroup: days(7)}, failWrites: true,
+			wantField: map[string]string{"log group " + ownGroup: "log group", "log group " + trailGroup: "retention"},
+			wantCalls: []string{"PutRetentionPolicy " + trailGroup + " 365", "CreateLogGroup " + ownGroup}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := context.Background()
+			logs := &fakeLogs{groups: tc.groups, failWrites: tc.failWrites}
+			inbox := &driftInbox{}
+			env := map[string]string{}
+			if tc.minDays != "" {
+				env[config.EnvMinRetentionDays] = tc.minDays
+			}
+			e := respond.New(surroundingSettings(t, env), nil, nil, nil, respond.WithClock(func() time.Time { return now }),
+				respond.WithResources(respond.Resources{Trails: healthyTrail{}, Logs: logs}), respond.WithDriftNotifier(inbox))
+			rep, err := e.Reconcile(ctx)
+			if (err != nil) != tc.failWrites {
+				t.Fatalf("err %v (failed repairs: %v)", err, tc.failWrites)
+			}
+			if len(rep.Drifts) != len(tc.wantField) {
+				t.Errorf("drifts %+v, want %v", rep.Drifts, tc.wantField)
+			}
+			for res, field := range tc.wantField {
+				if d, ok := driftOf(rep, res, field); !ok || !d.New {
+					t.Errorf("no new drift %s %s in %+v", res, field, rep.Drifts)
+				}
+			}
+			if strings.Join(logs.calls, "; ") != strings.Join(tc.wantCalls, "; ") {
+				t.Errorf("calls %q, want %q", logs.calls, tc.wantCalls)
+			}
+			if len(inbox.reports) != min(1, len(tc.wantField)) {
+				t.Errorf("%d drift alerts", len(inbox.reports))
+			}
+			// A second run: a repaired drift is gone; an unrepaired one is
+			// not alerted again.
+			rep, _ = e.Reconcile(ctx)
+			if tc.failWrites {
+				if len(rep.Drifts) != len(tc.wantField) || len(rep.NewDrifts()) != 0 || len(inbox.reports) != 1 {
+					t.Errorf("second run: drifts %+v, alerts %d", rep.Drifts, len(inbox.reports))
+				}
+			} else if len(rep.Drifts) != 0 {
+				t.Errorf("second run still drifts: %+v", rep.Drifts)
+			}
+		})
+	}
+}
+
+// A log group that cannot be read is an error of the run: never a drift
+// (nothing is recreated), never a success.
+func TestReconcileLogGroupReadError(t *testing.T) {
+	logs := &fakeLogs{readErr: errors.New("AccessDeniedException: not authorized to perform logs:DescribeLogGroups")}
+	e := respond.New(surroundingSettings(t, nil), nil, nil, nil, respond.WithResources(respond.Resources{Trails: healthyTrail{}, Logs: logs}), respond.WithDriftNotifier(&driftInbox{}))
+	rep, err := e.Reconcile(context.Background())
+	if err == nil || len(rep.Drifts) != 0 || len(logs.calls) != 0 || len(rep.Errors) != 2 || !strings.Contains(rep.Errors[0], "logs:DescribeLogGroups") {
+		t.Errorf("err %v, drifts %+v, calls %v, errors %q", err, rep.Drifts, logs.calls, rep.Errors)
+	}
+}
