@@ -122,7 +122,7 @@ func newEngine(s config.Settings, c Clients, log *slog.Logger, members *MemberCl
 	alerts := Notifier(s, c, log, members)
 	opts = append([]respond.Option{
 		respond.WithAccountAlias(AccountAlias(c.IAM)),
-		respond.WithResources(respond.Resources{Trails: c.CloudTrail, S3: c.S3, KMS: c.KMS, Logs: c.Logs, Events: c.Events}),
+		respond.WithResources(respond.Resources{Trails: c.CloudTrail, S3: c.S3, KMS: c.KMS, Logs: c.Logs, Events: c.Events, Topic: c.SNS}),
 		respond.WithDriftNotifier(alerts),
 	}, opts...)
 	return respond.New(s, c.CloudTrail, c.IAM, alerts, opts...)

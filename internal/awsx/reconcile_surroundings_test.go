@@ -2,14 +2,17 @@ package awsx_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
 
 	"github.com/trailguard/trailguard/internal/awsx"
 	"github.com/trailguard/trailguard/internal/config"
 	"github.com/trailguard/trailguard/internal/respond"
+	"github.com/trailguard/trailguard/internal/trail"
 )
 
 // Reconciliation of trailguard's surroundings against the emulator: the
@@ -75,4 +78,68 @@ func TestReconcileLogGroupRetentionAndDeletion(t *testing.T) {
 		t.Errorf("converged run: %v %+v", err, rep.Drifts)
 	}
 	w.alerts(t, 2)
+}
+
+// The alert topic: a policy that no longer lets the owners' rules publish,
+// then every subscription gone, then the topic deleted. Each is found and
+// alerted (never repaired); the last alert cannot go through the deleted
+// topic, and the run says so in its error instead of reporting success.
+func TestReconcileAlertTopic(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	rule := "comp-owners-sns-" + w.trailName
+	a, _ := trail.ParseARN(w.topicARN)
+	ruleARN := "arn:aws:events:us-east-1:" + a.Account + ":rule/" + rule
+	e := awsx.NewEngine(w.settings(t, map[string]string{config.EnvRules: "owners-sns=" + rule, config.EnvRegion: "us-east-1"}), w.clients)
+	setPolicy := func(doc string) {
+		t.Helper()
+		if _, err := w.clients.SNS.SetTopicAttributes(ctx, &sns.SetTopicAttributesInput{TopicArn: aws.String(w.topicARN),
+			AttributeName: aws.String("Policy"), AttributeValue: aws.String(doc)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	deployed := `{"Version":"2012-10-17","Statement":[{"Sid":"OwnersRulesPublish","Effect":"Allow","Principal":{"Service":"events.amazonaws.com"},` +
+		`"Action":"sns:Publish","Resource":"` + w.topicARN + `","Condition":{"ArnEquals":{"aws:SourceArn":"` + ruleARN + `"}}}]}`
+	setPolicy(deployed)
+	// The world has no bucket policy and no owners' rule: those drifts are
+	// the first run's; the topic as deployed is none of them.
+	rep, err := e.Reconcile(ctx)
+	for _, f := range []string{"topic", "policy", "subscriptions"} {
+		if driftNamed(rep, "topic "+w.topicARN, f) {
+			t.Fatalf("as deployed: %v %+v", err, rep.Drifts)
+		}
+	}
+	w.alerts(t, 1)
+
+	setPolicy(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"sns:Subscribe","Resource":"` + w.topicARN + `"}]}`)
+	rep, err = e.Reconcile(ctx)
+	if err != nil || !driftNamed(rep, "topic "+w.topicARN, "policy") || !rep.Alerted || len(rep.NewDrifts()) != 1 {
+		t.Fatalf("policy: %v %+v", err, rep.Drifts)
+	}
+	if got := w.alerts(t, 1); !strings.Contains(got[0].Message, "policy") {
+		t.Errorf("alert %q", got[0].Message)
+	}
+	setPolicy(deployed)
+
+	subs, err := w.clients.SNS.ListSubscriptionsByTopic(ctx, &sns.ListSubscriptionsByTopicInput{TopicArn: aws.String(w.topicARN)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range subs.Subscriptions {
+		if _, err := w.clients.SNS.Unsubscribe(ctx, &sns.UnsubscribeInput{SubscriptionArn: s.SubscriptionArn}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rep, err = e.Reconcile(ctx)
+	if err != nil || !driftNamed(rep, "topic "+w.topicARN, "subscriptions") || len(rep.NewDrifts()) != 1 {
+		t.Fatalf("subscriptions: %v %+v", err, rep.Drifts)
+	}
+
+	if _, err := w.clients.SNS.DeleteTopic(ctx, &sns.DeleteTopicInput{TopicArn: aws.String(w.topicARN)}); err != nil {
+		t.Fatal(err)
+	}
+	rep, err = e.Reconcile(ctx)
+	if !driftNamed(rep, "topic "+w.topicARN, "topic") || rep.Alerted || err == nil || !strings.Contains(err.Error(), "drift alert") {
+		t.Errorf("deleted topic: alerted %v, err %v, drifts %+v", rep.Alerted, err, rep.Drifts)
+	}
 }

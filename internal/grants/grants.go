@@ -200,6 +200,12 @@ var Table = []Statement{
 		Calls: []Call{{Op: "sns:Publish"}},
 	},
 	{
+		Sid: "ReadTopic", Resources: []Resource{Topic},
+		Why: "Reconciliation reads the alert topic: that it exists, that its policy still lets the owners' rules publish, " +
+			"and that someone is subscribed; read-only (a drift is alerted, never repaired).",
+		Calls: []Call{{Op: "sns:GetTopicAttributes"}, {Op: "sns:ListSubscriptionsByTopic"}},
+	},
+	{
 		Sid: "WriteOwnLogs", Resources: []Resource{OwnLogGroup},
 		Why:   "The Lambda service writes the function's log lines with its role.",
 		Calls: []Call{{Op: "runtime:logs", Actions: []string{"logs:CreateLogStream", "logs:PutLogEvents"}}},

@@ -34,6 +34,10 @@ func (e *Engine) reconcileSurroundings(ctx context.Context, rep *ReconcileReport
 		ds, err := e.logGroupDrift(ctx, g.name, g.region)
 		add("log group "+g.name, ds, err)
 	}
+	if e.res.Topic != nil && e.settings.TopicARN != "" {
+		ds, err := e.topicDrift(ctx) // reconcile_topic.go
+		add("topic "+e.settings.TopicARN, ds, err)
+	}
 }
 
 const logsSource = "logs.amazonaws.com"

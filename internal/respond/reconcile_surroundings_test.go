@@ -13,6 +13,9 @@ import (
 	cttypes "github.com/aws/aws-sdk-go-v2/service/cloudtrail/types"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	cwltypes "github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs/types"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
+	snstypes "github.com/aws/aws-sdk-go-v2/service/sns/types"
+	"github.com/aws/smithy-go"
 
 	"github.com/trailguard/trailguard/internal/config"
 	"github.com/trailguard/trailguard/internal/respond"
@@ -190,5 +193,123 @@ func TestReconcileLogGroupReadError(t *testing.T) {
 	rep, err := e.Reconcile(context.Background())
 	if err == nil || len(rep.Drifts) != 0 || len(logs.calls) != 0 || len(rep.Errors) != 2 || !strings.Contains(rep.Errors[0], "logs:DescribeLogGroups") {
 		t.Errorf("err %v, drifts %+v, calls %v, errors %q", err, rep.Drifts, logs.calls, rep.Errors)
+	}
+}
+
+// fakeTopic is the alert topic as SNS answers about it.
+type fakeTopic struct {
+	gone          bool
+	policy        string
+	subscriptions []string // subscription ARNs, or "PendingConfirmation"
+	readErr       error
+	listErr       error
+}
+
+func (f *fakeTopic) GetTopicAttributes(_ context.Context, in *sns.GetTopicAttributesInput, _ ...func(*sns.Options)) (*sns.GetTopicAttributesOutput, error) {
+	switch {
+	case f.readErr != nil:
+		return nil, f.readErr
+	case f.gone:
+		return nil, &smithy.GenericAPIError{Code: "NotFound", Message: "Topic does not exist"}
+	}
+	return &sns.GetTopicAttributesOutput{Attributes: map[string]string{"TopicArn": aws.ToString(in.TopicArn), "Policy": f.policy}}, nil
+}
+
+func (f *fakeTopic) ListSubscriptionsByTopic(_ context.Context, in *sns.ListSubscriptionsByTopicInput, _ ...func(*sns.Options)) (*sns.ListSubscriptionsByTopicOutput, error) {
+	if f.listErr != nil {
+		return nil, f.listErr
+	}
+	out := &sns.ListSubscriptionsByTopicOutput{}
+	for _, s := range f.subscriptions {
+		out.Subscriptions = append(out.Subscriptions, snstypes.Subscription{SubscriptionArn: aws.String(s), TopicArn: in.TopicArn})
+	}
+	return out, nil
+}
+
+const (
+	ownersRule   = "trailguard-owners-sns-1"
+	ownersRuleID = "owners-sns"
+	ownersARN    = "arn:aws:events:us-east-1:123456789012:rule/" + ownersRule
+	confirmed    = topicARN + ":5f6e7d8c-0000-4000-8000-000000000001"
+)
+
+// deployedTopicPolicy is the topic's policy as the stack writes it: TLS
+// only, and EventBridge may publish for the owners' rules.
+func deployedTopicPolicy(sourceARN, extra string) string {
+	return `{"Version":"2012-10-17","Statement":[` +
+		`{"Sid":"EnforceSSL","Effect":"Deny","Principal":"*","Action":"sns:Publish","Resource":"` + topicARN + `","Condition":{"Bool":{"aws:SecureTransport":"false"}}},` +
+		`{"Sid":"OwnersRulesPublish","Effect":"Allow","Principal":{"Service":"events.amazonaws.com"},"Action":"sns:Publish","Resource":"` + topicARN + `","Condition":{"ArnEquals":{"aws:SourceArn":["` + sourceARN + `"]}}}` +
+		extra + `]}`
+}
+
+func TestReconcileTopic(t *testing.T) {
+	withOwners := map[string]string{config.EnvRules: ownersRuleID + "=" + ownersRule + ",reconcile=trailguard-reconcile-1"}
+	for _, tc := range []struct {
+		name  string
+		topic fakeTopic
+		env   map[string]string
+		// want is field → what Got must contain; empty means no drift.
+		want map[string]string
+	}{
+		{name: "as deployed", env: withOwners, topic: fakeTopic{policy: deployedTopicPolicy(ownersARN, ""), subscriptions: []string{confirmed}}},
+		{name: "deleted", env: withOwners, topic: fakeTopic{gone: true}, want: map[string]string{"topic": "deleted"}},
+		{name: "the owners' statement removed", env: withOwners,
+			topic: fakeTopic{policy: `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:root"},"Action":"sns:Publish","Resource":"` + topicARN + `"}]}`, subscriptions: []string{confirmed}},
+			want:  map[string]string{"policy": "no statement allows it"}},
+		{name: "granted to another rule only", env: withOwners,
+			topic: fakeTopic{policy: deployedTopicPolicy("arn:aws:events:us-east-1:123456789012:rule/other", ""), subscriptions: []string{confirmed}},
+			want:  map[string]string{"policy": "no statement allows it"}},
+		{name: "EventBridge denied", env: withOwners,
+			topic: fakeTopic{policy: deployedTopicPolicy(ownersARN, `,{"Sid":"Mute","Effect":"Deny","Principal":{"Service":"events.amazonaws.com"},"Action":"sns:*","Resource":"*"}`), subscriptions: []string{confirmed}},
+			want:  map[string]string{"policy": `denied by statement "Mute"`}},
+		{name: "a condition trailguard cannot evaluate", env: withOwners,
+			topic: fakeTopic{policy: deployedTopicPolicy(ownersARN, `,{"Effect":"Deny","Principal":"*","Action":"sns:Publish","Resource":"*","Condition":{"StringEquals":{"aws:RequestTag/x":"y"}}}`), subscriptions: []string{confirmed}},
+			want:  map[string]string{"policy": "cannot tell"}},
+		{name: "no owners' rule: the policy is not theirs to check", topic: fakeTopic{policy: `{}`, subscriptions: []string{confirmed}}},
+		{name: "nobody subscribed", env: withOwners, topic: fakeTopic{policy: deployedTopicPolicy(ownersARN, "")},
+			want: map[string]string{"subscriptions": "none"}},
+		{name: "only pending confirmation", env: withOwners, topic: fakeTopic{policy: deployedTopicPolicy(ownersARN, ""), subscriptions: []string{"PendingConfirmation"}},
+			want: map[string]string{"subscriptions": "none confirmed (1 pending confirmation)"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			inbox := &driftInbox{}
+			e := respond.New(surroundingSettings(t, tc.env), nil, nil, nil, respond.WithClock(func() time.Time { return now }),
+				respond.WithResources(respond.Resources{Trails: healthyTrail{}, Topic: &tc.topic}), respond.WithDriftNotifier(inbox))
+			rep, err := e.Reconcile(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(rep.Drifts) != len(tc.want) {
+				t.Fatalf("drifts %+v, want %v", rep.Drifts, tc.want)
+			}
+			for field, got := range tc.want {
+				d, ok := driftOf(rep, "topic "+topicARN, field)
+				if !ok || !strings.Contains(d.Got, got) || !d.New {
+					t.Errorf("drift %s: %+v, want got %q", field, d, got)
+				}
+				// Alerted with the manual step, never repaired.
+				if len(d.Actions) != 1 || d.Actions[0].Kind != respond.KindManual || d.Actions[0].Reason == "" {
+					t.Errorf("drift %s actions %+v", field, d.Actions)
+				}
+			}
+			if len(inbox.reports) != min(1, len(tc.want)) {
+				t.Errorf("%d drift alerts", len(inbox.reports))
+			}
+			if rep, _ := e.Reconcile(context.Background()); len(rep.NewDrifts()) != 0 || len(inbox.reports) > 1 {
+				t.Errorf("second run alerted again: %+v", rep.NewDrifts())
+			}
+		})
+	}
+}
+
+// A topic or its subscriptions that cannot be read are errors of the run.
+func TestReconcileTopicReadErrors(t *testing.T) {
+	denied := errors.New("AuthorizationError: not authorized")
+	for _, topic := range []*fakeTopic{{readErr: denied}, {policy: "{}", listErr: denied}} {
+		e := respond.New(surroundingSettings(t, nil), nil, nil, nil, respond.WithResources(respond.Resources{Trails: healthyTrail{}, Topic: topic}), respond.WithDriftNotifier(&driftInbox{}))
+		rep, err := e.Reconcile(context.Background())
+		if err == nil || len(rep.Drifts) != 0 || len(rep.Errors) != 1 || !strings.Contains(rep.Errors[0], "topic") {
+			t.Errorf("err %v, drifts %+v, errors %q", err, rep.Drifts, rep.Errors)
+		}
 	}
 }

@@ -66,6 +66,8 @@ type Resources struct {
 	KMS    KMSAPI
 	Logs   LogsAPI
 	Events EventsAPI
+	// Topic reads the alert topic for reconciliation (the SNS client).
+	Topic TopicAPI
 }
 
 // WithResources sets the clients for bucket, key, log group and rule actions.
