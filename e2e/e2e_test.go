@@ -106,10 +106,21 @@ func TestStopLoggingByIAMUser(t *testing.T) {
 	if line["level"] != "INFO" {
 		t.Errorf("responder log level = %v, want INFO: %v", line["level"], line)
 	}
+	// Restore, two containment steps and the alert, each reported.
+	if outcomes, _ := line["outcomes"].([]any); len(outcomes) != 4 {
+		t.Errorf("responder logged %d outcomes, want restore, 2 containment, notify: %v", len(outcomes), line["outcomes"])
+	}
 
 	r := w.alert()
 	checkSubject(t, r.Subject, "CRITICAL", "StopLogging", "mallory")
+	if want := "CRITICAL StopLogging by mallory: restored, contained"; r.Subject != want {
+		t.Errorf("subject %q, want %q", r.Subject, want)
+	}
 	a := r.Alert
+	// The SQS subscriber receives the machine-readable variant.
+	if a.Schema != "trailguard.alert/v1" {
+		t.Errorf("alert schema %q, want trailguard.alert/v1", a.Schema)
+	}
 	if a.Actor.ARN != "arn:aws:iam::123456789012:user/mallory" || a.Actor.AccessKeyID != w.KeyID {
 		t.Errorf("alert actor = %+v", a.Actor)
 	}
@@ -158,6 +169,9 @@ func TestFailedAttemptAlertsAndChangesNothing(t *testing.T) {
 
 	r := w.alert()
 	checkSubject(t, r.Subject, "StopLogging", w.User)
+	if !strings.HasPrefix(r.Subject, "MEDIUM StopLogging") {
+		t.Errorf("subject %q, want a MEDIUM alert: an attempt AWS refused", r.Subject)
+	}
 	if r.Alert.Event.ErrorCode != "AccessDenied" || r.Alert.Event.ID != id {
 		t.Errorf("alert event = %+v", r.Alert.Event)
 	}
@@ -222,7 +236,7 @@ func TestDeletedTrailRecreatedFromBaseline(t *testing.T) {
 		t.Fatalf("trail not recreated: %v", err)
 	}
 	tr := got.Trail
-	if aws.ToString(tr.S3BucketName) != w.Bucket || !aws.ToBool(tr.IsMultiRegionTrail) || !aws.ToBool(tr.LogFileValidationEnabled) {
+	if aws.ToString(tr.S3BucketName) != w.Bucket || !aws.ToBool(tr.IsMultiRegionTrail) || !aws.ToBool(tr.LogFileValidationEnabled) || !aws.ToBool(tr.IncludeGlobalServiceEvents) {
 		t.Errorf("recreated trail differs from the baseline: %+v", tr)
 	}
 	if !w.Logging() {
@@ -256,14 +270,9 @@ func TestBlindingSelectorsRestored(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	management := false
-	for _, s := range sel.EventSelectors {
-		if aws.ToBool(s.IncludeManagementEvents) && s.ReadWriteType == cttypes.ReadWriteTypeAll {
-			management = true
-		}
-	}
-	if !management {
-		t.Errorf("management events not restored: %+v", sel.EventSelectors)
+	// The baseline's selectors replace the attacker's: exactly its one.
+	if len(sel.EventSelectors) != 1 || !aws.ToBool(sel.EventSelectors[0].IncludeManagementEvents) || sel.EventSelectors[0].ReadWriteType != cttypes.ReadWriteTypeAll {
+		t.Errorf("management events not restored as the baseline has them: %+v", sel.EventSelectors)
 	}
 	r := w.alert()
 	checkSubject(t, r.Subject, "PutEventSelectors", w.User)

@@ -112,7 +112,7 @@ func (r *run) play(ctx context.Context) error {
 	}
 	r.step(PhaseState, "after the response", describe(n, r.res.After, r.w.KeyID)...)
 
-	r.res.Checks = r.checks()
+	r.res.Checks = verdict(r.def, &r.res)
 	r.res.OK = true
 	for _, c := range r.res.Checks {
 		r.res.OK = r.res.OK && c.OK
@@ -326,13 +326,13 @@ func errorCode(err error) string {
 	return ""
 }
 
-// checks are the verdict: the scenario's own conditions plus the alert's.
-func (r *run) checks() []Check {
-	res := &r.res
-	cs := r.def.verify(res)
+// verdict is the checks of a played scenario: its own conditions plus the
+// alert's. It reads only the result, so it is tested on results made by hand.
+func verdict(def scenarioDef, res *Result) []Check {
+	cs := def.verify(res)
 	alert := Check{Name: "the owner received an alert about the event"}
 	if a := res.Alert; a != nil {
-		alert.OK = a.Document.Event.ID == res.EventID && a.Document.Event.Name == r.def.eventName()
+		alert.OK = a.Document.Event.ID == res.EventID && a.Document.Event.Name == def.eventName()
 		alert.Detail = a.Subject
 	}
 	subject := Check{Name: "the alert's subject is valid for SNS (printable ASCII, under 100 characters)"}
