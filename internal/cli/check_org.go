@@ -14,6 +14,7 @@ import (
 
 	"github.com/trailguard/trailguard/internal/awsx"
 	"github.com/trailguard/trailguard/internal/config"
+	"github.com/trailguard/trailguard/internal/parallel"
 	"github.com/trailguard/trailguard/internal/posture"
 )
 
@@ -80,39 +81,31 @@ func runCheckOrg(cmd *cobra.Command, e *env, cfg aws.Config, in *checkInput, opt
 	}
 	rep := &OrgReport{SchemaVersion: 1, Organization: true, Accounts: make([]OrgAccountReport, len(accounts))}
 	sort.Slice(accounts, func(i, j int) bool { return accounts[i].ID < accounts[j].ID })
-	sem := make(chan struct{}, max(1, in.org.concurrency))
-	var wg sync.WaitGroup
 	var mu sync.Mutex
 	done := 0
 	progress := e.isTerminal(e.stderr)
-	for i, a := range accounts {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer wg.Done()
-			defer func() { <-sem }()
-			ar := OrgAccountReport{ID: a.ID, Name: a.Name}
-			acfg := cfg
-			if a.ID != self {
-				acfg = memberConfig(cfg, "arn:aws:iam::"+a.ID+":role/"+in.org.memberRole, in.org.externalID)
-			}
-			if _, err := acfg.Credentials.Retrieve(ctx); err != nil {
-				ar.Error = "cannot assume " + in.org.memberRole + ": " + err.Error()
-			} else if r, err := posture.Check(ctx, e.newClients(acfg), opts); err != nil {
-				ar.Error = err.Error()
-			} else {
-				ar.Report = r
-			}
-			rep.Accounts[i] = ar
-			mu.Lock()
-			done++
-			if progress {
-				fmt.Fprintf(e.stderr, "\rchecking the organization: %d/%d accounts", done, len(accounts))
-			}
-			mu.Unlock()
-		}()
-	}
-	wg.Wait()
+	parallel.Each(len(accounts), in.org.concurrency, func(i int) {
+		a := accounts[i]
+		ar := OrgAccountReport{ID: a.ID, Name: a.Name}
+		acfg := cfg
+		if a.ID != self {
+			acfg = memberConfig(cfg, "arn:aws:iam::"+a.ID+":role/"+in.org.memberRole, in.org.externalID)
+		}
+		if _, err := acfg.Credentials.Retrieve(ctx); err != nil {
+			ar.Error = "cannot assume " + in.org.memberRole + ": " + err.Error()
+		} else if r, err := posture.Check(ctx, e.newClients(acfg), opts); err != nil {
+			ar.Error = err.Error()
+		} else {
+			ar.Report = r
+		}
+		rep.Accounts[i] = ar
+		mu.Lock()
+		done++
+		if progress {
+			fmt.Fprintf(e.stderr, "\rchecking the organization: %d/%d accounts", done, len(accounts))
+		}
+		mu.Unlock()
+	})
 	if progress {
 		fmt.Fprint(e.stderr, "\r\x1b[K")
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -12,6 +11,7 @@ import (
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 
 	"github.com/trailguard/trailguard/internal/judgment"
+	"github.com/trailguard/trailguard/internal/parallel"
 )
 
 // bucketTarget is one bucket to check, with where its trails write.
@@ -43,20 +43,12 @@ func (c *checker) checkBuckets(ctx context.Context, homes map[string]*trailState
 	}
 	c.addTotal(len(byName))
 	results := make([][]Finding, len(byName))
-	sem := make(chan struct{}, c.opts.Concurrency)
-	var wg sync.WaitGroup
-	for i, name := range sortedKeys(byName) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			b := byName[name]
-			results[i] = checkBucket(ctx, c.clients.S3(b.region), b, c.opts.MinRetentionDays)
-			c.step(1)
-		}()
-	}
-	wg.Wait()
+	names := sortedKeys(byName)
+	parallel.Each(len(names), c.opts.Concurrency, func(i int) {
+		b := byName[names[i]]
+		results[i] = checkBucket(ctx, c.clients.S3(b.region), b, c.opts.MinRetentionDays)
+		c.step(1)
+	})
 	var out []Finding
 	for _, r := range results {
 		out = append(out, r...)

@@ -18,6 +18,7 @@ import (
 	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
+	"github.com/trailguard/trailguard/internal/parallel"
 	"github.com/trailguard/trailguard/internal/trail"
 )
 
@@ -252,19 +253,10 @@ func (c *checker) addTotal(n int) {
 // scanRegions reads every region with at most Concurrency at once.
 func (c *checker) scanRegions(ctx context.Context, regions []string) []*regionScan {
 	scans := make([]*regionScan, len(regions))
-	sem := make(chan struct{}, c.opts.Concurrency)
-	var wg sync.WaitGroup
-	for i, r := range regions {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			scans[i] = c.scanRegion(ctx, r)
-			c.step(1)
-		}()
-	}
-	wg.Wait()
+	parallel.Each(len(regions), c.opts.Concurrency, func(i int) {
+		scans[i] = c.scanRegion(ctx, regions[i])
+		c.step(1)
+	})
 	return scans
 }
 

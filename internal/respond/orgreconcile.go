@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"sort"
-	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -15,6 +14,7 @@ import (
 
 	"github.com/trailguard/trailguard/internal/catalog"
 	"github.com/trailguard/trailguard/internal/config"
+	"github.com/trailguard/trailguard/internal/parallel"
 	"github.com/trailguard/trailguard/internal/trail"
 )
 
@@ -76,18 +76,9 @@ func (e *Engine) ReconcileOrg(ctx context.Context, lister AccountLister, concurr
 	}
 	rep.Accounts = make([]AccountReport, len(accounts))
 	outcomes := make([][]Outcome, len(accounts))
-	sem := make(chan struct{}, concurrency)
-	var wg sync.WaitGroup
-	for i, a := range accounts {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer wg.Done()
-			defer func() { <-sem }()
-			rep.Accounts[i], outcomes[i] = e.reconcileAccount(ctx, a)
-		}()
-	}
-	wg.Wait()
+	parallel.Each(len(accounts), concurrency, func(i int) {
+		rep.Accounts[i], outcomes[i] = e.reconcileAccount(ctx, accounts[i])
+	})
 
 	var errs []error
 	all := &rep.Reconcile
