@@ -114,29 +114,14 @@ func ASFF(r respond.Report, region string, now time.Time) Finding {
 	}
 	sev := asffSeverity(c.Severity)
 	types := responseTypes(c)
-	f := Finding{
-		SchemaVersion:   SchemaVersion,
-		ID:              FindingID(account, firstOf(rec.AWSRegion, region), firstOf(rec.EventID, fallbackID(r))),
-		ProductARN:      ProductARN(region, account),
-		GeneratorID:     Clip("trailguard/catalog/"+rec.EventSource+"/"+rec.EventName, MaxGeneratorID),
-		AwsAccountID:    account,
-		Region:          Clip(region, 16),
-		Types:           types,
-		FirstObservedAt: Stamp(seen), LastObservedAt: Stamp(seen),
-		CreatedAt: Stamp(seen), UpdatedAt: Stamp(now),
-		Severity:              sev,
-		Title:                 Clip(title(r), MaxTitle),
-		Description:           Clip(description(r), MaxDescription),
-		SourceURL:             ConsoleURL(r),
-		Resources:             responseResources(r, region),
-		Workflow:              &Workflow{Status: workflow(r)},
-		RecordState:           "ACTIVE",
-		Note:                  &Note{Text: Clip(actionSummary(r.Outcomes), MaxNoteText), UpdatedBy: "trailguard", UpdatedAt: Stamp(now)},
-		FindingProviderFields: &FindingProviderFields{Severity: &sev, Types: types},
-	}
-	if f.Note.Text == "" {
-		f.Note.Text = "no action taken"
-	}
+	f := newFinding(FindingID(account, firstOf(rec.AWSRegion, region), firstOf(rec.EventID, fallbackID(r))),
+		"trailguard/catalog/"+rec.EventSource+"/"+rec.EventName, account, region, sev, types, seen, now)
+	f.Title = Clip(title(r), MaxTitle)
+	f.Description = Clip(description(r), MaxDescription)
+	f.SourceURL = ConsoleURL(r)
+	f.Resources = responseResources(r, region)
+	f.Workflow = &Workflow{Status: workflow(r)}
+	f.Note = &Note{Text: Clip(firstOf(actionSummary(r.Outcomes), "no action taken"), MaxNoteText), UpdatedBy: "trailguard", UpdatedAt: Stamp(now)}
 	if rec := remediationText(r); rec != "" {
 		f.Remediation = &Remediation{Recommendation: Recommendation{Text: Clip(rec, MaxRecommendation), URL: ConsoleURL(r)}}
 	}
@@ -169,6 +154,27 @@ func ASFF(r respond.Report, region string, now time.Time) Finding {
 	return f
 }
 
+// newFinding is what every trailguard finding carries, a response's or a
+// drift's: its Id and generator, the product, account and region, the
+// times, and the severity and types both as the finding's own and as its
+// provider's.
+func newFinding(id, generator, account, region string, sev Severity, types []string, seen, now time.Time) Finding {
+	return Finding{
+		SchemaVersion:   SchemaVersion,
+		ID:              id,
+		ProductARN:      ProductARN(region, account),
+		GeneratorID:     Clip(generator, MaxGeneratorID),
+		AwsAccountID:    account,
+		Region:          Clip(region, 16),
+		Types:           types,
+		FirstObservedAt: Stamp(seen), LastObservedAt: Stamp(seen),
+		CreatedAt: Stamp(seen), UpdatedAt: Stamp(now),
+		Severity:              sev,
+		RecordState:           "ACTIVE",
+		FindingProviderFields: &FindingProviderFields{Severity: &sev, Types: types},
+	}
+}
+
 // DriftFindingID is the finding Id of a reconciliation drift: the same drift
 // (resource, field, observed value) seen again updates the same finding.
 func DriftFindingID(account, region string, d respond.Drift) string {
@@ -194,26 +200,13 @@ func DriftASFF(r respond.ReconcileReport, account, region string, now time.Time)
 		if len(outcomes[i]) > 0 {
 			status = driftStatus(outcomes[i])
 		}
-		f := Finding{
-			SchemaVersion:   SchemaVersion,
-			ID:              DriftFindingID(account, region, d),
-			ProductARN:      ProductARN(region, account),
-			GeneratorID:     Clip("trailguard/reconcile/"+d.Field, MaxGeneratorID),
-			AwsAccountID:    account,
-			Region:          Clip(region, 16),
-			Types:           types,
-			FirstObservedAt: Stamp(seen), LastObservedAt: Stamp(seen),
-			CreatedAt: Stamp(seen), UpdatedAt: Stamp(now),
-			Severity: sev,
-			Title:    Clip(fmt.Sprintf("%s %s is %s (baseline %s): %s", d.Resource, d.Field, d.Got, d.Want, status), MaxTitle),
-			Description: Clip(fmt.Sprintf("trailguard's reconciliation found that %s has %s %s where its baseline says %s, and no CloudTrail event announced the change "+
-				"(an event was lost, or a disabled rule could not see its own disabling). Look in CloudTrail's event history for who made it.", d.Resource, d.Field, d.Got, d.Want), MaxDescription),
-			Resources:             []Resource{driftResource(what, account, region)},
-			Workflow:              &Workflow{Status: workflowOf(outcomes[i], true)},
-			RecordState:           "ACTIVE",
-			Note:                  &Note{Text: Clip(firstOf(actionSummary(outcomes[i]), "no action taken"), MaxNoteText), UpdatedBy: "trailguard", UpdatedAt: Stamp(now)},
-			FindingProviderFields: &FindingProviderFields{Severity: &sev, Types: types},
-		}
+		f := newFinding(DriftFindingID(account, region, d), "trailguard/reconcile/"+d.Field, account, region, sev, types, seen, now)
+		f.Title = Clip(fmt.Sprintf("%s %s is %s (baseline %s): %s", d.Resource, d.Field, d.Got, d.Want, status), MaxTitle)
+		f.Description = Clip(fmt.Sprintf("trailguard's reconciliation found that %s has %s %s where its baseline says %s, and no CloudTrail event announced the change "+
+			"(an event was lost, or a disabled rule could not see its own disabling). Look in CloudTrail's event history for who made it.", d.Resource, d.Field, d.Got, d.Want), MaxDescription)
+		f.Resources = []Resource{driftResource(what, account, region)}
+		f.Workflow = &Workflow{Status: workflowOf(outcomes[i], true)}
+		f.Note = &Note{Text: Clip(firstOf(actionSummary(outcomes[i]), "no action taken"), MaxNoteText), UpdatedBy: "trailguard", UpdatedAt: Stamp(now)}
 		var manual []string
 		for _, o := range outcomes[i] {
 			if o.Status != respond.StatusDone {
