@@ -50,6 +50,9 @@ type Clients struct {
 	Orgs *organizations.Client
 	// SecurityHub imports findings when the settings opt in.
 	SecurityHub *securityhub.Client
+	// DynamoDB holds the event claims and the contained principals
+	// (TRAILGUARD_DEDUP_TABLE).
+	DynamoDB *dynamodb.Client
 }
 
 // NewClients builds every client once from cfg. Building a client makes no
@@ -68,6 +71,7 @@ func NewClients(cfg aws.Config) Clients {
 		Events:      eventbridge.NewFromConfig(cfg),
 		Orgs:        organizations.NewFromConfig(cfg),
 		SecurityHub: securityhub.NewFromConfig(cfg),
+		DynamoDB:    dynamodb.NewFromConfig(cfg),
 	}
 }
 
@@ -125,6 +129,10 @@ func newEngine(s config.Settings, c Clients, log *slog.Logger, members *MemberCl
 		respond.WithResources(respond.Resources{Trails: c.CloudTrail, S3: c.S3, KMS: c.KMS, Logs: c.Logs, Events: c.Events, Topic: c.SNS}),
 		respond.WithDriftNotifier(alerts),
 	}, opts...)
+	if s.DedupTable != "" && c.DynamoDB != nil {
+		// Contained principals outlive the execution environment.
+		opts = append(opts, respond.WithContainmentStore(dedup.Table{Client: c.DynamoDB, Name: s.DedupTable}))
+	}
 	return respond.New(s, c.CloudTrail, c.IAM, alerts, opts...)
 }
 
@@ -197,9 +205,11 @@ func NewHandler(ctx context.Context, getenv func(string) string, log *slog.Logge
 	h := respond.Handler{Engine: engine, Log: log, Reconcile: reconcile}
 	if settings.DedupTable != "" {
 		// Shared by every execution environment: each event answered once.
-		h.Claims = dedup.Table{Client: dynamodb.NewFromConfig(cfg), Name: settings.DedupTable}
+		h.Claims = dedup.Table{Client: clients.DynamoDB, Name: settings.DedupTable}
 	} else {
 		h.Delivered = respond.NewDeliveries(1024)
+		log.Warn("no "+config.EnvDedupTable+": duplicate deliveries and contained principals are remembered in this execution environment only; "+
+			"after a cold start, reconciliation no longer checks that earlier containments are still in place", "setting", config.EnvDedupTable)
 	}
 	return h, nil
 }

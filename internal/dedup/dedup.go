@@ -8,6 +8,10 @@
 // done or failed. The first attempt's outcome stays in the item, so that a
 // retry's alert can say what changed since. Items expire (the table's TTL
 // attribute) after Retention, well past EventBridge's and Lambda's retries.
+//
+// The same table remembers the principals trailguard contained, in one item
+// that never expires, so that reconciliation still checks them after a cold
+// start (contained.go).
 package dedup
 
 import (
@@ -46,9 +50,12 @@ const Retention = 48 * time.Hour
 // API is the part of DynamoDB the table uses.
 type API interface {
 	UpdateItem(context.Context, *dynamodb.UpdateItemInput, ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error)
+	// GetItem reads the contained principals (contained.go).
+	GetItem(context.Context, *dynamodb.GetItemInput, ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error)
 }
 
-// Table claims events in a DynamoDB table. It satisfies respond.Claimer.
+// Table claims events in a DynamoDB table. It satisfies respond.Claimer,
+// and remembers contained principals as respond.ContainmentStore.
 type Table struct {
 	Client API
 	Name   string

@@ -184,6 +184,18 @@ var Table = []Statement{
 		Calls: []Call{{Op: "iam:GetRolePolicy"}, {Op: "iam:PutRolePolicy"}},
 	},
 	{
+		Sid: "CheckContainedUsers", Resources: []Resource{Users},
+		Why: "Reconciliation checks that the quarantine policy is still attached to each user trailguard contained " +
+			"(respond.ContainmentReader); read-only.",
+		Calls: []Call{{Op: "iam:ListAttachedUserPolicies"}},
+	},
+	{
+		Sid: "CheckContainedRoles", Resources: []Resource{Roles},
+		Why: "Reconciliation tells a contained role whose revocation was removed (written again) from one that was deleted " +
+			"(gone is done: the record is dropped); read-only. The revocation itself is read with RevokeRoleSessions' GetRolePolicy.",
+		Calls: []Call{{Op: "iam:GetRole"}},
+	},
+	{
 		Sid: "NeverEditPrivilegedRoles", Deny: true, Resources: []Resource{SelfRole, PrivilegedRoles},
 		Why: "The responder never loosens its own role, and never writes an inline policy on AWS's reserved or " +
 			"service-linked roles, the CDK bootstrap roles, or the allow list's roles (never contained anyway).",
@@ -294,6 +306,12 @@ var Table = []Statement{
 		Why: "Exactly once across execution environments: a conditional write claims each event, a second records " +
 			"its outcome (internal/dedup); only trailguard's own table.",
 		Calls: []Call{{Op: "dynamodb:UpdateItem"}},
+	},
+	{
+		Sid: "RememberContainments", Resources: []Resource{DedupTable},
+		Why: "The principals trailguard contained are one item of the same table (a string set, written with ClaimEvents' " +
+			"UpdateItem); reconciliation reads it, so that containment is still checked after a cold start (internal/dedup).",
+		Calls: []Call{{Op: "dynamodb:GetItem"}},
 	},
 	{
 		Sid: "ImportFindings", Resources: []Resource{SecurityHubProduct},

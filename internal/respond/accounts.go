@@ -93,6 +93,9 @@ func (e *Engine) forAccount(ctx context.Context, account string) (*Engine, error
 		s.Mode = config.DryRun
 	}
 	sub = e.derived(set, s)
+	// Containments are remembered in the hub's store, each under its
+	// account; this engine checks its own account's only.
+	sub.contained, sub.account = e.contained, account
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	if x.m == nil {

@@ -99,6 +99,10 @@ type Engine struct {
 	accounts *accountEngines
 	blocked  error
 	gaps     GapRecorder // gap.go
+	// contained remembers whom trailguard contained (containment_record.go);
+	// account, when set, is the one account this engine acts in.
+	contained ContainmentStore
+	account   string
 }
 
 // Option configures an Engine.
@@ -113,7 +117,7 @@ func WithAccountAlias(f func(context.Context) string) Option { return func(e *En
 // New builds an engine from validated settings and AWS clients.
 func New(s config.Settings, ct CloudTrailAPI, iamc IAMAPI, n Notifier, opts ...Option) *Engine {
 	e := &Engine{settings: s, cloudtrail: ct, iam: iamc, notifier: n, now: time.Now,
-		alias: func(context.Context) string { return "" }}
+		alias: func(context.Context) string { return "" }, contained: &MemoryContainments{}}
 	for _, o := range opts {
 		o(e)
 	}
@@ -186,6 +190,14 @@ func (e *Engine) execute(ctx context.Context, rep *Report, gate Gate) []Outcome 
 	// restore.
 	if !rep.answers(ctx, gate) {
 		contain, notify = nil, nil
+	} else if a, ok := recordAction(append(restore[:len(restore):len(restore)], contain...), e.settings.QuarantinePolicyARN, eventAccount(rep.Event), e.contained); ok {
+		// Remembered alongside containment (containment_record.go); in
+		// memory there is nothing to wait for or to report.
+		if m, inMemory := e.contained.(*MemoryContainments); !inMemory {
+			contain = append(contain, a)
+		} else if e.settings.Mode != config.DryRun && e.blocked == nil {
+			_ = m.RecordContained(ctx, a.Principals)
+		}
 	}
 	contained := make([]Outcome, len(contain))
 	for i, a := range contain {
@@ -282,6 +294,8 @@ func (e *Engine) call(ctx context.Context, a Action) (string, error) {
 		return gone(err, "access key "+a.AccessKeyID, "")
 	case KindRevokeRoleSessions:
 		return e.revoke(ctx, a)
+	case KindRecordContainment:
+		return e.recordContained(ctx, a)
 	}
 	return e.callResource(ctx, a)
 }

@@ -70,6 +70,8 @@ type Action struct {
 	RoleName    string        `json:"roleName,omitempty"`
 	// IssuedBefore: sessions issued before this time are revoked.
 	IssuedBefore time.Time `json:"issuedBefore,omitzero"`
+	// Principals: the contained principals' ARNs a record names.
+	Principals []string `json:"principals,omitempty"`
 
 	// For the trail bucket: CloudTrail's grants name the trails writing
 	// there (SourceARNs), under KeyPrefix/AWSLogs/Account/.
