@@ -225,6 +225,8 @@ func (e *Engine) reconcilerFor(ctx context.Context, account string) (*Engine, Se
 	sub = e.derived(set, s)
 	// The organization's run sends one alert for every account.
 	sub.drift = laterDrift{}
+	// The containments the hub made in this account (reconcile_containment.go).
+	sub.contained, sub.account = e.contained, account
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	if x.reconcilers == nil {

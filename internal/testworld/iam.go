@@ -53,7 +53,7 @@ func (d *iamDouble) serve(w http.ResponseWriter, r *http.Request) bool {
 
 		relay(w, rec)
 	case "ListAttachedUserPolicies":
-		d.listAttached(w, form.Get("UserName"))
+		d.listAttached(w, r, form.Get("UserName"))
 	case "UpdateAccessKey":
 		d.updateAccessKey(w, r, form)
 	case "ListAccessKeys":
@@ -115,7 +115,18 @@ type listAttachedUserPoliciesResponse struct {
 	RequestID        string           `xml:"ResponseMetadata>RequestId"`
 }
 
-func (d *iamDouble) listAttached(w http.ResponseWriter, user string) {
+func (d *iamDouble) listAttached(w http.ResponseWriter, r *http.Request, user string) {
+	// As IAM does, a user that does not exist is NoSuchEntity.
+	if status, _, err := d.backend(r, url.Values{"Action": {"GetUser"}, "UserName": {user}}); err != nil {
+		writeIAMError(w, http.StatusInternalServerError, "ServiceFailure", err.Error())
+
+		return
+	} else if status != http.StatusOK {
+		writeIAMError(w, http.StatusNotFound, "NoSuchEntity", fmt.Sprintf("The user with name %s cannot be found.", user))
+
+		return
+	}
+
 	resp := listAttachedUserPoliciesResponse{Xmlns: iamXMLNS, AttachedPolicies: []attachedPolicy{}, RequestID: "emulator"}
 
 	for _, arn := range d.attached[user] {
@@ -140,28 +151,14 @@ func (d *iamDouble) updateAccessKey(w http.ResponseWriter, r *http.Request, form
 	}
 
 	// The key must exist in kumo, for that user.
-	list := url.Values{"Action": {"ListAccessKeys"}, "Version": {"2010-05-08"}, "UserName": {user}}
-
-	req, err := http.NewRequestWithContext(r.Context(), http.MethodPost, d.s.backend.String()+"/", strings.NewReader(list.Encode()))
+	code, keys, err := d.backend(r, url.Values{"Action": {"ListAccessKeys"}, "UserName": {user}})
 	if err != nil {
 		writeIAMError(w, http.StatusInternalServerError, "ServiceFailure", err.Error())
 
 		return
 	}
 
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("Authorization", r.Header.Get("Authorization"))
-
-	resp, err := d.s.client.Do(req)
-	if err != nil {
-		writeIAMError(w, http.StatusInternalServerError, "ServiceFailure", err.Error())
-
-		return
-	}
-	defer resp.Body.Close()
-
-	keys, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != http.StatusOK || !bytes.Contains(keys, []byte("<AccessKeyId>"+key+"</AccessKeyId>")) {
+	if code != http.StatusOK || !bytes.Contains(keys, []byte("<AccessKeyId>"+key+"</AccessKeyId>")) {
 		writeIAMError(w, http.StatusNotFound, "NoSuchEntity", fmt.Sprintf("The Access Key with id %s cannot be found.", key))
 
 		return
@@ -169,6 +166,30 @@ func (d *iamDouble) updateAccessKey(w http.ResponseWriter, r *http.Request, form
 
 	d.status[key] = status
 	writeIAMXML(w, http.StatusOK, updateAccessKeyResponse{Xmlns: iamXMLNS, RequestID: "emulator"})
+}
+
+// backend asks kumo itself (the double's own answers are not consulted),
+// with the caller's credentials.
+func (d *iamDouble) backend(r *http.Request, form url.Values) (int, []byte, error) {
+	form.Set("Version", "2010-05-08")
+
+	req, err := http.NewRequestWithContext(r.Context(), http.MethodPost, d.s.backend.String()+"/", strings.NewReader(form.Encode()))
+	if err != nil {
+		return 0, nil, err
+	}
+
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Authorization", r.Header.Get("Authorization"))
+
+	resp, err := d.s.client.Do(req)
+	if err != nil {
+		return 0, nil, err
+	}
+	defer resp.Body.Close()
+
+	body, err := io.ReadAll(resp.Body)
+
+	return resp.StatusCode, body, err
 }
 
 var keyStatusRE = regexp.MustCompile(`<AccessKeyId>([^<]+)</AccessKeyId>(\s*)<Status>[^<]*</Status>`)
