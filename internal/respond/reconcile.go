@@ -145,7 +145,7 @@ func (e *Engine) Reconcile(ctx context.Context) (ReconcileReport, error) {
 		}
 	}
 	e.reconcileSurroundings(ctx, &rep, record) // reconcile_surroundings.go
-	e.containmentDrift(ctx, &rep, record) // reconcile_containment.go
+	e.containmentDrift(ctx, &rep, record)      // reconcile_containment.go
 
 	e.markNew(rep.Drifts)
 	for _, d := range rep.Drifts {
