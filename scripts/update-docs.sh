@@ -44,16 +44,7 @@ run() {
 echo "docs/demo.md: regenerated"
 
 "$bin/trailguard" demo >"$bin/readme"
-python3 - "$bin/readme" <<'PY'
-import re, sys
-demo = open(sys.argv[1]).read().rstrip("\n")
-readme = open("README.md").read()
-block = "<!-- demo:begin -->\n```console\n$ go run ./cmd/trailguard demo\n" + demo + "\n```\n<!-- demo:end -->"
-new, n = re.subn(r"<!-- demo:begin -->.*?<!-- demo:end -->", lambda m: block, readme, flags=re.S)
-if n != 1:
-    sys.exit("README.md has no demo block")
-open("README.md", "w").write(new)
-PY
+{ echo '$ go run ./cmd/trailguard demo'; cat "$bin/readme"; } | python3 scripts/docblock.py README.md demo console
 echo "README.md: demo block regenerated"
 
 # The CLI block: check against the emulator world docs/cli.md also shows
@@ -61,7 +52,9 @@ echo "README.md: demo block regenerated"
 go test ./internal/cli -count=1 -run TestDocsSample -docs-out "$bin/check" >/dev/null
 "$bin/trailguard" respond --event internal/samples/testdata/stoplogging-assumedrole.json >"$bin/respond" 2>&1
 python3 - "$bin/check" "$bin/respond" <<'PY'
-import re, sys
+import sys
+sys.path.insert(0, "scripts")
+from docblock import put
 check = open(sys.argv[1]).read()
 # The table run only, cut after the first region's findings.
 table = check.split("\n$ trailguard check --output json")[0].rstrip("\n")
@@ -69,20 +62,17 @@ lines = table.split("\n")
 if len(lines) > 40:
     lines = lines[:40] + ["  … (cut here; the full run is in docs/cli.md)"]
 respond = open(sys.argv[2]).read().rstrip("\n")
-block = ("<!-- cli:begin -->\n```console\n" + "\n".join(lines) + "\n```\n\n```console\n"
-         "$ trailguard respond --event internal/samples/testdata/stoplogging-assumedrole.json\n" + respond + "\n```\n<!-- cli:end -->")
-readme = open("README.md").read()
-new, n = re.subn(r"<!-- cli:begin -->.*?<!-- cli:end -->", lambda m: block, readme, flags=re.S)
-if n != 1:
-    sys.exit("README.md has no cli block")
-open("README.md", "w").write(new)
+put("README.md", "cli", "```console\n" + "\n".join(lines) + "\n```\n\n```console\n"
+    "$ trailguard respond --event internal/samples/testdata/stoplogging-assumedrole.json\n" + respond + "\n```")
 PY
 echo "README.md: command-line block regenerated"
 
 # docs/cli.md's check runs: the same emulator account, table and JSON (the
 # JSON's findings cut after two, saying how many were cut).
 python3 - "$bin/check" <<'PY'
-import json, re, sys
+import json, sys
+sys.path.insert(0, "scripts")
+from docblock import put
 runs = open(sys.argv[1]).read()
 table, _, rest = runs.partition("\n$ trailguard check --output json")
 table = table.strip("\n")
@@ -93,13 +83,8 @@ cut = len(doc["findings"]) - 2
 doc["findings"] = doc["findings"][:2] + ["CUT"]
 js = json.dumps(doc, indent=2, ensure_ascii=False).replace('"CUT"', f"… {cut} more findings cut from this page …")
 js += "\n[exit" + tail.split("\n", 1)[0]
-cli = open("docs/cli.md").read()
-for name, body in (("check-table", table), ("check-json", "$ trailguard check --output json --fail-on critical\n" + js)):
-    cli, n = re.subn(r"<!-- %s:begin -->.*?<!-- %s:end -->" % (name, name),
-                     lambda m: "<!-- %s:begin -->\n```\n%s\n```\n<!-- %s:end -->" % (name, body, name), cli, count=1, flags=re.S)
-    if n != 1:
-        sys.exit("docs/cli.md has no %s block" % name)
-open("docs/cli.md", "w").write(cli)
+put("docs/cli.md", "check-table", table, "")
+put("docs/cli.md", "check-json", "$ trailguard check --output json --fail-on critical\n" + js, "")
 PY
 echo "docs/cli.md: check runs regenerated"
 
@@ -109,81 +94,41 @@ guardrails_args=(guardrails --region us-east-1 --trails internal/cli/testdata/re
   --rule trailguard-cloudtrail-1a2b3c4d --function trailguard-responder --topic trailguard-alerts
   --allow arn:aws:iam::123456789012:role/break-glass)
 "$bin/trailguard" "${guardrails_args[@]}" >"$bin/guardrails" 2>&1
-python3 - "$bin/guardrails" "${guardrails_args[*]}" <<'PY'
-import re, sys
-out = open(sys.argv[1]).read().rstrip("\n")
-block = ("<!-- guardrails:begin -->\n```console\n$ trailguard " + sys.argv[2] + "\n" + out + "\n```\n<!-- guardrails:end -->")
-readme = open("README.md").read()
-new, n = re.subn(r"<!-- guardrails:begin -->.*?<!-- guardrails:end -->", lambda m: block, readme, flags=re.S)
-if n != 1:
-    sys.exit("README.md has no guardrails block")
-open("README.md", "w").write(new)
-PY
+{ echo "\$ trailguard ${guardrails_args[*]}"; cat "$bin/guardrails"; } | python3 scripts/docblock.py README.md guardrails console
 echo "README.md: guardrails block regenerated"
 
 # The gap-forensics block: the follow-up alert of the emulator test that
 # plays stop, calls while blind, restore, report.
 go test ./internal/forensics -count=1 -run TestGapReportOnTheEmulator -gap-out "$bin/gap" >/dev/null
-python3 - "$bin/gap" <<'PY'
-import re, sys
-out = open(sys.argv[1]).read().rstrip("\n")
-block = "<!-- gap:begin -->\n```text\n" + out + "\n```\n<!-- gap:end -->"
-readme = open("README.md").read()
-new, n = re.subn(r"<!-- gap:begin -->.*?<!-- gap:end -->", lambda m: block, readme, flags=re.S)
-if n != 1:
-    sys.exit("README.md has no gap block")
-open("README.md", "w").write(new)
-PY
+python3 scripts/docblock.py README.md gap text <"$bin/gap"
 echo "README.md: gap report block regenerated"
 
 # The findings blocks: the Security Hub finding of a real response on the
 # emulator, as GetFindings returns it, and the alert's OCSF rendering.
 go test ./internal/awsx -count=1 -run TestDocsFindings -findings-out "$bin/findings" >/dev/null
 python3 - "$bin/findings" <<'PY'
-import json, re, sys
+import json, sys
+sys.path.insert(0, "scripts")
+from docblock import put
 f = json.load(open(sys.argv[1]))
 asff = json.dumps(f["asff"], indent=2, ensure_ascii=False)
 ocsf = json.dumps(f["ocsf"], indent=2, ensure_ascii=False)
-def put(path, name, text):
-    doc = open(path).read()
-    block = "<!-- %s:begin -->\n```json\n%s\n```\n<!-- %s:end -->" % (name, text, name)
-    new, n = re.subn(r"<!-- %s:begin -->.*?<!-- %s:end -->" % (name, name), lambda m: block, doc, flags=re.S)
-    if n != 1:
-        sys.exit("%s has no %s block" % (path, name))
-    open(path, "w").write(new)
-put("README.md", "findings", asff)
-put("docs/findings.md", "asff", asff)
-put("docs/findings.md", "ocsf", ocsf)
+put("README.md", "findings", asff, "json")
+put("docs/findings.md", "asff", asff, "json")
+put("docs/findings.md", "ocsf", ocsf, "json")
 PY
 echo "README.md, docs/findings.md: findings blocks regenerated"
 
 # Organization mode's scale: on paper (1,000 accounts x 17 regions) and a
 # measured reconciliation of a simulated 200-account organization.
 go run ./perf/orgscale >"$bin/orgscale" 2>&1
-python3 - "$bin/orgscale" <<'PY'
-import re, sys
-out = open(sys.argv[1]).read().rstrip("\n")
-doc = open("docs/organization.md").read()
-block = "<!-- orgscale:begin -->\n```console\n$ go run ./perf/orgscale\n" + out + "\n```\n<!-- orgscale:end -->"
-new, n = re.subn(r"<!-- orgscale:begin -->.*?<!-- orgscale:end -->", lambda m: block, doc, flags=re.S)
-if n != 1:
-    sys.exit("docs/organization.md has no orgscale block")
-open("docs/organization.md", "w").write(new)
-PY
+{ echo '$ go run ./perf/orgscale'; cat "$bin/orgscale"; } | python3 scripts/docblock.py docs/organization.md orgscale console
 echo "docs/organization.md: scale figures regenerated"
 
 # The README's cost table ("Before you deploy"), computed by scripts/cost.py
 # from AWS's published prices and the assumptions written there.
 python3 scripts/cost.py >"$bin/cost"
-python3 - "$bin/cost" <<'PY'
-import re, sys
-table = open(sys.argv[1]).read().rstrip("\n")
-readme = open("README.md").read()
-new, n = re.subn(r"<!-- cost:begin -->.*?<!-- cost:end -->", lambda m: "<!-- cost:begin -->\n" + table + "\n<!-- cost:end -->", readme, flags=re.S)
-if n != 1:
-    sys.exit("README.md has no cost block")
-open("README.md", "w").write(new)
-PY
+python3 scripts/docblock.py README.md cost <"$bin/cost"
 echo "README.md: cost table recomputed"
 
 # infra/README.md's template sizes, counted in the synthesized templates.
@@ -211,21 +156,17 @@ if [ -z "${UPDATE_DOCS_SKIP_TIMINGS:-}" ]; then
   infra_tests=$(cd infra && secs go test -count=1 ./...)
   infra_short=$(cd infra && secs go test -count=1 -short ./...)
   python3 - "$demo_bin" "$demo_run" "$root_tests" "$synth" "$infra_tests" "$infra_short" "$load" "$(date -u +%Y-%m-%d)" <<'PY'
-import re, sys
+import sys
+sys.path.insert(0, "scripts")
+from docblock import put
 demo_bin, demo_run, root, synth, infra, short, load, day = sys.argv[1:]
-def put(path, block):
-    text = open(path).read()
-    new, n = re.subn(r"<!-- timings:begin -->.*?<!-- timings:end -->", lambda m: "<!-- timings:begin -->\n" + block + "\n<!-- timings:end -->", text, flags=re.S)
-    if n != 1:
-        sys.exit(path + " has no timings block")
-    open(path, "w").write(new)
 note = f"\n\nMeasured {day}, load average {load} at the start."
-put("README.md", "| what | wall time | command |\n|---|---|---|\n"
+put("README.md", "timings", "| what | wall time | command |\n|---|---|---|\n"
     f"| the root module's tests | {root} s | `go test -count=1 ./...` |\n"
     f"| the CDK module's tests | {infra} s ({short} s with `-short`) | `cd infra && go test -count=1 ./...` |\n"
     f"| CDK synth (builds the responder) | {synth} s | `cd infra && npx aws-cdk@2 synth -c createTrail=true` |\n"
     f"| the demo | {demo_bin} s built, {demo_run} s with `go run` | `go run ./cmd/trailguard demo` |" + note)
-put("infra/README.md", "| step | wall time |\n|---|---|\n"
+put("infra/README.md", "timings", "| step | wall time |\n|---|---|\n"
     f"| `npx aws-cdk@2 synth -c createTrail=true` (includes building the responder) | {synth} s |\n"
     f"| `go test -count=1 ./...` (synths, the consumer module, the bootstrap build) | {infra} s |\n"
     f"| `go test -count=1 -short ./...` | {short} s |" + note)
