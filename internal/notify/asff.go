@@ -104,7 +104,7 @@ func FindingID(account, region, eventID string) string {
 func ASFF(r respond.Report, region string, now time.Time) Finding {
 	c := r.Plan.Classification
 	rec := r.Event.Record
-	account := firstOf(rec.RecipientAccountID, r.Event.Account, c.Target.Account)
+	account, id, generator := eventFindingNames(r, region)
 	seen := rec.EventTime
 	if seen.IsZero() {
 		seen = r.Started
@@ -114,8 +114,7 @@ func ASFF(r respond.Report, region string, now time.Time) Finding {
 	}
 	sev := asffSeverity(c.Severity)
 	types := responseTypes(c)
-	f := newFinding(FindingID(account, firstOf(rec.AWSRegion, region), firstOf(rec.EventID, fallbackID(r))),
-		"trailguard/catalog/"+rec.EventSource+"/"+rec.EventName, account, region, sev, types, seen, now)
+	f := newFinding(id, generator, account, region, sev, types, seen, now)
 	f.Title = Clip(title(r), MaxTitle)
 	f.Description = Clip(description(r), MaxDescription)
 	f.SourceURL = ConsoleURL(r)
@@ -152,6 +151,16 @@ func ASFF(r respond.Report, region string, now time.Time) Finding {
 	}
 	f.ProductFields = productFields(fields, r.Outcomes)
 	return f
+}
+
+// eventFindingNames is how the finding of a response is named, in ASFF and
+// in OCSF alike: the account it belongs to, its Id (the same for every
+// delivery of the event) and its generator (the catalog's row).
+func eventFindingNames(r respond.Report, region string) (account, id, generator string) {
+	rec := r.Event.Record
+	account = firstOf(rec.RecipientAccountID, r.Event.Account, r.Plan.Classification.Target.Account)
+	id = FindingID(account, firstOf(rec.AWSRegion, region), firstOf(rec.EventID, fallbackID(r)))
+	return account, id, Clip("trailguard/catalog/"+rec.EventSource+"/"+rec.EventName, MaxGeneratorID)
 }
 
 // newFinding is what every trailguard finding carries, a response's or a

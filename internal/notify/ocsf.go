@@ -213,14 +213,14 @@ func OCSF(r respond.Report) OCSFFinding {
 	c := r.Plan.Classification
 	rec := r.Event.Record
 	region := rec.AWSRegion
-	hub := ASFF(r, region, r.Started)
+	account, id, generator := eventFindingNames(r, region)
 	seen := rec.EventTime
 	if seen.IsZero() {
 		seen = r.Started
 	}
 	sevID, sev := ocsfSeverity(c.Severity)
-	statusID, status := ocsfStatus(hub.Workflow.Status)
-	account := &OCSFAccount{UID: hub.AwsAccountID, Type: "AWS Account", TypeID: 10, Name: r.AccountAlias}
+	statusID, status := ocsfStatus(workflow(r))
+	cloudAccount := &OCSFAccount{UID: account, Type: "AWS Account", TypeID: 10, Name: r.AccountAlias}
 	f := OCSFFinding{
 		ClassUID: OCSFDetectionFinding, ClassName: "Detection Finding",
 		CategoryUID: OCSFFindings, CategoryName: "Findings",
@@ -232,14 +232,14 @@ func OCSF(r respond.Report) OCSFFinding {
 		Message:  headline(r),
 		Metadata: OCSFMetadata{Version: OCSFVersion, Product: OCSFProduct{Name: "trailguard", VendorName: "trailguard"}, UID: rec.EventID},
 		FindingInfo: OCSFFindingInfo{
-			UID: hub.ID, Title: hub.Title, Desc: hub.Description,
+			UID: id, Title: Clip(title(r), MaxTitle), Desc: Clip(description(r), MaxDescription),
 			CreatedTime: ms(seen), FirstSeenTime: ms(seen), LastSeenTime: ms(seen),
-			Types:    hub.Types,
-			Analytic: &OCSFAnalytic{Name: hub.GeneratorID, Type: "Rule", TypeID: 1},
+			Types:    responseTypes(c),
+			Analytic: &OCSFAnalytic{Name: generator, Type: "Rule", TypeID: 1},
 			RelatedEvents: []OCSFRelatedEvent{{UID: rec.EventID, TypeUID: OCSFAPIActivity*100 + apiActivityID(rec.EventName),
 				TypeName: "API Activity: " + apiActivityName(apiActivityID(rec.EventName))}},
 		},
-		Cloud: OCSFCloud{Provider: "AWS", Region: region, Account: account},
+		Cloud: OCSFCloud{Provider: "AWS", Region: region, Account: cloudAccount},
 		Evidences: []OCSFEvidence{{
 			API: OCSFAPI{Operation: rec.EventName, Service: OCSFService{Name: rec.EventSource}},
 			Actor: OCSFActor{User: OCSFUser{UID: c.Actor.ARN, Name: c.Actor.Display, Type: c.Actor.Type, CredentialUID: c.Actor.AccessKeyID},
@@ -260,11 +260,11 @@ func OCSF(r respond.Report) OCSFFinding {
 			ev.SrcEndpoint = &OCSFEndpoint{SvcName: rec.SourceIPAddress}
 		}
 	}
-	for _, res := range hub.Resources {
+	for _, res := range responseResources(r, region) {
 		f.Resources = append(f.Resources, OCSFResource{UID: res.ID, Name: shortName(res.ID), Type: res.Type, Region: res.Region, CloudPartition: res.Partition})
 	}
-	if hub.Remediation != nil {
-		f.Remediation = &OCSFRemediation{Desc: hub.Remediation.Recommendation.Text}
+	if text := remediationText(r); text != "" {
+		f.Remediation = &OCSFRemediation{Desc: Clip(text, MaxRecommendation)}
 	}
 	for i, o := range r.Outcomes {
 		if i < MaxProductFields {
