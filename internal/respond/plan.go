@@ -135,7 +135,7 @@ func NewPlan(c Classification, s config.Settings, now time.Time) Plan {
 	}
 	restore := c.Succeeded && c.Known && !c.exempt(ExemptCloudFormation) && !c.exempt(ExemptDeployment)
 	if restore && (!c.judged || degrading(c.Changes)) {
-		p.Actions = appendRestore(p.Actions, c, s)
+		p.Actions = append(p.Actions, restoreActions(c, s)...)
 		for i := range p.Actions {
 			if a := &p.Actions[i]; a.Kind == KindRevokeRoleSessions && a.IssuedBefore.IsZero() {
 				a.IssuedBefore = now.UTC().Truncate(time.Second).Add(time.Second)
@@ -162,12 +162,6 @@ func NewPlan(c Classification, s config.Settings, now time.Time) Plan {
 		Reason: "tell the account's owners what happened and what was done",
 	})
 	return p
-}
-
-// appendRestore appends the restore actions to dst (appending, rather than
-// returning a slice, saves an allocation per event on the hot path).
-func appendRestore(dst []Action, c Classification, s config.Settings) []Action {
-	return append(dst, restoreActions(c, s)...)
 }
 
 func restoreActions(c Classification, s config.Settings) []Action {
