@@ -193,6 +193,7 @@ func TestDefaultResponderPermissions(t *testing.T) {
 	res[grants.PrivilegedRoles] = append(res[grants.PrivilegedRoles], "arn:aws:iam::111111111111:role/deployer", "arn:aws:iam::*:role/cdk-*")
 	tableID, _ := s.only(t, "AWS::DynamoDB::Table")
 	res[grants.DedupTable] = []string{"{" + tableID + ".Arn}"}
+	res[grants.OwnAlarms] = s.alarmARNs(t)
 	want := fromTable(res)
 	want = append(want, statement{Effect: "Allow",
 		Actions:   []string{"sqs:GetQueueAttributes", "sqs:GetQueueUrl", "sqs:SendMessage"},

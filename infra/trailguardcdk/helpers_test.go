@@ -439,11 +439,31 @@ func stackResources(trailArn, quarantine, topicID, logGroupID, role, bucketArn s
 		grants.GapWindows:       {bucketArn + "/trailguard/pending/*"},
 		grants.GapReports:       {bucketArn + "/trailguard/gap-reports/*"},
 		grants.LogGroups:        {"arn:{AWS::Partition}:logs:{AWS::Region}:{AWS::AccountId}:log-group:*"},
+		grants.Alarms:           {"arn:{AWS::Partition}:cloudwatch:{AWS::Region}:{AWS::AccountId}:alarm:*"},
 	}
 	for _, n := range rules {
 		res[grants.OwnRules] = append(res[grants.OwnRules], "arn:{AWS::Partition}:events:{AWS::Region}:{AWS::AccountId}:rule/"+n)
 	}
 	return res
+}
+
+// alarmARNs are the ARNs of trailguard's alarms named in TRAILGUARD_ALARMS,
+// each checked to be an alarm of the template.
+func (s *synthesized) alarmARNs(t *testing.T) []string {
+	t.Helper()
+	inTemplate := map[string]bool{}
+	for _, a := range s.ofType("AWS::CloudWatch::Alarm") {
+		n, _ := a.Properties["AlarmName"].(string)
+		inTemplate[n] = true
+	}
+	var out []string
+	for _, n := range strings.Split(s.env(t)["TRAILGUARD_ALARMS"], ",") {
+		if !inTemplate[n] {
+			t.Errorf("TRAILGUARD_ALARMS names %q, which is no alarm of the template", n)
+		}
+		out = append(out, "arn:{AWS::Partition}:cloudwatch:{AWS::Region}:{AWS::AccountId}:alarm:"+n)
+	}
+	return out
 }
 
 // fromTable is what the grants table (internal/grants) says the responder's

@@ -31,6 +31,9 @@ type permissionInputs struct {
 	// ruleNames are the physical names of trailguard's own EventBridge rules
 	// (every catalog rule and the reconcile schedule), in the stack's region.
 	ruleNames []string
+	// alarmNames are the physical names of trailguard's alarms (literal,
+	// like the rules'), in the stack's region.
+	alarmNames []string
 	// allow is the allow list (principal ARNs or globs): their roles are
 	// never written to.
 	allow []string
@@ -64,6 +67,10 @@ func resources(in permissionInputs) map[grants.Resource][]*string {
 		grants.GapWindows:       {arn("arn:", partition, ":s3:::", *in.trailBucket, "/trailguard/pending/*")},
 		grants.GapReports:       {arn("arn:", partition, ":s3:::", *in.trailBucket, "/trailguard/gap-reports/*")},
 		grants.LogGroups:        {arn("arn:", partition, ":logs:", *awscdk.Aws_REGION(), ":", account, ":log-group:*")},
+		grants.Alarms:           {arn("arn:", partition, ":cloudwatch:", *awscdk.Aws_REGION(), ":", account, ":alarm:*")},
+	}
+	for _, n := range in.alarmNames {
+		out[grants.OwnAlarms] = append(out[grants.OwnAlarms], arn("arn:", partition, ":cloudwatch:", *awscdk.Aws_REGION(), ":", account, ":alarm:", n))
 	}
 	for _, p := range grants.PrivilegedRolePatterns {
 		out[grants.PrivilegedRoles] = append(out[grants.PrivilegedRoles], iamArn(p))
@@ -174,13 +181,15 @@ func responderPolicySuppressions(in permissionInputs) *[]*cdknag.NagPackSuppress
 		"cloudtrail:LookupEvents (gap forensics) is read-only and authorised only on *; its objects are only those under " +
 		"trailguard/pending/ and trailguard/gap-reports/ in the trail bucket, named when they are written. " +
 		"logs:DescribeLogGroups (reconciliation reads its log groups' retention) is read-only and IAM authorises it only " +
-		"on the region's log-group:*."
+		"on the region's log-group:*; cloudwatch:DescribeAlarms (reconciliation reads trailguard's alarms) is read-only, " +
+		"on the region's alarm:*."
 	appliesTo := []interface{}{
 		"Resource::*",
 		"Resource::arn:<AWS::Partition>:iam::<AWS::AccountId>:user/*",
 		"Resource::arn:<AWS::Partition>:iam::<AWS::AccountId>:role/*",
 		"Resource::arn:<AWS::Partition>:cloudtrail:*:<AWS::AccountId>:eventdatastore/*",
 		"Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:*",
+		"Resource::arn:<AWS::Partition>:cloudwatch:<AWS::Region>:<AWS::AccountId>:alarm:*",
 		// Gap forensics' objects in the trail bucket (named by a token or a
 		// literal, hence the pattern).
 		cdknag.RegexAppliesTo{Regex: jsii.String(`/^Resource::arn:<AWS::Partition>:s3:::.*\/trailguard\/(pending|gap-reports)\/\*$/`)},

@@ -203,7 +203,7 @@ func TestSpokeMemberRoleTrustsOnlyTheHub(t *testing.T) {
 
 // hubOwnReads are what reconciliation reads on the hub's own surroundings
 // (internal/respond/reconcile_surroundings.go), never in a member.
-var hubOwnReads = []string{"sns:GetTopicAttributes", "sns:ListSubscriptionsByTopic"}
+var hubOwnReads = []string{"sns:GetTopicAttributes", "sns:ListSubscriptionsByTopic", "cloudwatch:DescribeAlarms", "cloudwatch:EnableAlarmActions"}
 
 func TestSpokeForwardsEveryCatalogRuleToTheHub(t *testing.T) {
 	s := spoke(t)

@@ -241,6 +241,7 @@ func NewProtection(scope constructs.Construct, id *string, props *ProtectionProp
 			trailKeyArn:         baseline.KmsKeyID, // this stack's key (a token) or the existing trail's
 			trailLogGroupArn:    baseline.CloudWatchLogsLogGroupArn,
 			ruleNames:           p.ruleNames,
+			alarmNames:          alarmList,
 			securityHub:         props.SecurityHub != nil && *props.SecurityHub,
 			allow:               allowList(props.Allow),
 			dedupTableArn:       events.TableArn(),

@@ -87,6 +87,7 @@ func TestExistingTrailBaselineAndPermissions(t *testing.T) {
 	res[grants.TrailLogsRole] = []string{"arn:aws:iam::111111111111:role/trail-to-logs"}
 	tableID, _ := s.only(t, "AWS::DynamoDB::Table")
 	res[grants.DedupTable] = []string{"{" + tableID + ".Arn}"}
+	res[grants.OwnAlarms] = s.alarmARNs(t)
 	expect := fromTable(res)
 	expect = append(expect,
 		statement{Effect: "Allow", Actions: []string{"sqs:GetQueueAttributes", "sqs:GetQueueUrl", "sqs:SendMessage"},

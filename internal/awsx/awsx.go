@@ -18,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
@@ -46,6 +47,8 @@ type Clients struct {
 	KMS        *kms.Client
 	Logs       *cloudwatchlogs.Client
 	Events     *eventbridge.Client
+	// CloudWatch reads and re-enables trailguard's own alarms.
+	CloudWatch *cloudwatch.Client
 	// Orgs names accounts and their OUs in organization mode.
 	Orgs *organizations.Client
 	// SecurityHub imports findings when the settings opt in.
@@ -69,6 +72,7 @@ func NewClients(cfg aws.Config) Clients {
 		KMS:         kms.NewFromConfig(cfg),
 		Logs:        cloudwatchlogs.NewFromConfig(cfg),
 		Events:      eventbridge.NewFromConfig(cfg),
+		CloudWatch:  cloudwatch.NewFromConfig(cfg),
 		Orgs:        organizations.NewFromConfig(cfg),
 		SecurityHub: securityhub.NewFromConfig(cfg),
 		DynamoDB:    dynamodb.NewFromConfig(cfg),
@@ -126,7 +130,7 @@ func newEngine(s config.Settings, c Clients, log *slog.Logger, members *MemberCl
 	alerts := Notifier(s, c, log, members)
 	opts = append([]respond.Option{
 		respond.WithAccountAlias(AccountAlias(c.IAM)),
-		respond.WithResources(respond.Resources{Trails: c.CloudTrail, S3: c.S3, KMS: c.KMS, Logs: c.Logs, Events: c.Events, Topic: c.SNS}),
+		respond.WithResources(respond.Resources{Trails: c.CloudTrail, S3: c.S3, KMS: c.KMS, Logs: c.Logs, Events: c.Events, Topic: c.SNS, Alarms: c.CloudWatch}),
 		respond.WithDriftNotifier(alerts),
 	}, opts...)
 	if s.DedupTable != "" && c.DynamoDB != nil {

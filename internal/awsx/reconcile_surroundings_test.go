@@ -2,10 +2,14 @@ package awsx_test
 
 import (
 	"context"
+	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
+	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 
@@ -141,5 +145,95 @@ func TestReconcileAlertTopic(t *testing.T) {
 	rep, err = e.Reconcile(ctx)
 	if !driftNamed(rep, "topic "+w.topicARN, "topic") || rep.Alerted || err == nil || !strings.Contains(err.Error(), "drift alert") {
 		t.Errorf("deleted topic: alerted %v, err %v, drifts %+v", rep.Alerted, err, rep.Drifts)
+	}
+}
+
+// trailguard's alarms: actions disabled (no event seen) are enabled again;
+// an alarm deleted, or notifying another topic, is alerted with the
+// redeploy step.
+func TestReconcileAlarms(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	silenced, deleted, redirected := "comp-alarm-errors-"+w.trailName, "comp-alarm-heartbeat-"+w.trailName, "comp-alarm-failure-"+w.trailName
+	for _, n := range []string{silenced, deleted, redirected} {
+		if _, err := w.clients.CloudWatch.PutMetricAlarm(ctx, &cloudwatch.PutMetricAlarmInput{AlarmName: aws.String(n), Namespace: aws.String("AWS/Lambda"),
+			MetricName: aws.String("Errors"), Statistic: cwtypes.StatisticSum, Period: aws.Int32(300), EvaluationPeriods: aws.Int32(1), Threshold: aws.Float64(0),
+			ComparisonOperator: cwtypes.ComparisonOperatorGreaterThanThreshold, AlarmActions: []string{w.topicARN}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e := awsx.NewEngine(w.settings(t, map[string]string{config.EnvAlarms: strings.Join([]string{silenced, deleted, redirected}, ","), config.EnvRegion: "us-east-1"}), w.clients)
+	rep, err := e.Reconcile(ctx)
+	for _, n := range []string{silenced, deleted, redirected} {
+		if strings.Contains(fmt.Sprint(rep.Drifts), "alarm "+n) {
+			t.Fatalf("as deployed: %v %+v", err, rep.Drifts)
+		}
+	}
+
+	if _, err := w.clients.CloudWatch.DisableAlarmActions(ctx, &cloudwatch.DisableAlarmActionsInput{AlarmNames: []string{silenced}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.clients.CloudWatch.DeleteAlarms(ctx, &cloudwatch.DeleteAlarmsInput{AlarmNames: []string{deleted}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.clients.CloudWatch.PutMetricAlarm(ctx, &cloudwatch.PutMetricAlarmInput{AlarmName: aws.String(redirected), Namespace: aws.String("AWS/Lambda"),
+		MetricName: aws.String("Errors"), Statistic: cwtypes.StatisticSum, Period: aws.Int32(300), EvaluationPeriods: aws.Int32(1), Threshold: aws.Float64(0),
+		ComparisonOperator: cwtypes.ComparisonOperatorGreaterThanThreshold, AlarmActions: []string{"arn:aws:sns:us-east-1:000000000000:elsewhere"}}); err != nil {
+		t.Fatal(err)
+	}
+	rep, err = e.Reconcile(ctx)
+	if err != nil || !driftNamed(rep, "alarm "+silenced, "actionsEnabled") || !driftNamed(rep, "alarm "+deleted, "alarm") || !driftNamed(rep, "alarm "+redirected, "alarmActions") || !rep.Alerted {
+		t.Fatalf("drifts: %v %+v %+v", err, rep.Drifts, rep.Outcomes)
+	}
+	out, err := w.clients.CloudWatch.DescribeAlarms(ctx, &cloudwatch.DescribeAlarmsInput{AlarmNames: []string{silenced}})
+	if err != nil || len(out.MetricAlarms) != 1 || !aws.ToBool(out.MetricAlarms[0].ActionsEnabled) || !slices.Contains(out.MetricAlarms[0].AlarmActions, w.topicARN) {
+		t.Errorf("silenced alarm after the run: %v %+v", err, out)
+	}
+	// The next run: the silenced alarm acts again; the others stay drifts,
+	// not alerted again.
+	rep, err = e.Reconcile(ctx)
+	if err != nil || driftNamed(rep, "alarm "+silenced, "actionsEnabled") || !driftNamed(rep, "alarm "+deleted, "alarm") || len(rep.NewDrifts()) != 0 {
+		t.Errorf("next run: %v %+v", err, rep.Drifts)
+	}
+}
+
+// The event path: DisableAlarmActions on one of trailguard's alarms is
+// undone at once (EnableAlarmActions), and the actor contained; another
+// alarm named in the same call is left alone.
+func TestDisabledAlarmActionsRestoredByEvent(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	ours, theirs := "comp-alarm-errors-ev-"+w.trailName, "comp-alarm-theirs-"+w.trailName
+	for _, n := range []string{ours, theirs} {
+		if _, err := w.clients.CloudWatch.PutMetricAlarm(ctx, &cloudwatch.PutMetricAlarmInput{AlarmName: aws.String(n), Namespace: aws.String("AWS/Lambda"),
+			MetricName: aws.String("Errors"), Statistic: cwtypes.StatisticSum, Period: aws.Int32(300), EvaluationPeriods: aws.Int32(1), Threshold: aws.Float64(0),
+			ComparisonOperator: cwtypes.ComparisonOperatorGreaterThanThreshold, AlarmActions: []string{w.topicARN}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := w.clients.CloudWatch.DisableAlarmActions(ctx, &cloudwatch.DisableAlarmActionsInput{AlarmNames: []string{ours, theirs}}); err != nil {
+		t.Fatal(err)
+	}
+	e := awsx.NewEngine(w.settings(t, map[string]string{config.EnvAlarms: ours}), w.clients)
+	raw := strings.ReplaceAll(string(w.event(t, "cloudwatch-disablealarmactions").Raw), `"trailguard-errors"`, fmt.Sprintf("%q", ours))
+	raw = strings.ReplaceAll(raw, `"someone-elses-alarm"`, fmt.Sprintf("%q", theirs))
+	ev, err := trail.Parse([]byte(raw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep, err := e.Respond(ctx, ev); err != nil {
+		t.Fatalf("%v %+v", err, rep.Outcomes)
+	}
+	out, err := w.clients.CloudWatch.DescribeAlarms(ctx, &cloudwatch.DescribeAlarmsInput{AlarmNames: []string{ours, theirs}})
+	if err != nil || len(out.MetricAlarms) != 2 {
+		t.Fatalf("%v %+v", err, out)
+	}
+	for _, a := range out.MetricAlarms {
+		if want := aws.ToString(a.AlarmName) == ours; aws.ToBool(a.ActionsEnabled) != want {
+			t.Errorf("alarm %s: actions enabled %v, want %v", aws.ToString(a.AlarmName), aws.ToBool(a.ActionsEnabled), want)
+		}
+	}
+	if !w.quarantined(t) {
+		t.Error("the actor is not quarantined")
 	}
 }

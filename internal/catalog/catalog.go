@@ -127,6 +127,9 @@ const (
 	// RestoreQuarantinePolicy: a new default version of the quarantine
 	// policy with the deny-all document.
 	RestoreQuarantinePolicy Response = "restore-quarantine-policy"
+	// EnableAlarmActions: EnableAlarmActions on trailguard's alarms named
+	// in the call.
+	EnableAlarmActions Response = "enable-alarm-actions"
 	// RestoreTargets: put the deployed target (the responder, or the alert
 	// topic for the owners' rules) back, without a replaced input, and
 	// remove the targets trailguard did not deploy.

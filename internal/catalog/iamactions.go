@@ -159,6 +159,7 @@ var restoreActions = map[Response][]string{
 	BlockPublicAccess:   {"s3:PutBucketPublicAccessBlock"},
 	RestoreRetention:    {"logs:PutRetentionPolicy"},
 	RestoreTargets:      {"events:ListTargetsByRule", "events:PutTargets", "events:RemoveTargets"},
+	EnableAlarmActions:  {"cloudwatch:EnableAlarmActions"},
 	Requarantine:        {"iam:AttachUserPolicy"},
 	RestoreRevocation:   {"iam:GetRolePolicy", "iam:PutRolePolicy"},
 	// Five versions at most: the oldest non-default one is deleted to make room.

@@ -145,9 +145,9 @@ var responderChanges = []Entry{
 var alarms = []Entry{
 	{
 		Source: monitoring, Name: "DisableAlarmActions", Resource: Alarm, TargetIn: []string{"alarmNames"},
-		Severity: Critical, FailedSeverity: Medium, Response: Alert, Contain: true,
+		Severity: Critical, FailedSeverity: Medium, Response: EnableAlarmActions, Contain: true,
 		Blinds: "trailguard's alarms no longer notify anyone: a silenced responder goes unnoticed",
-		Undo:   "aws cloudwatch enable-alarm-actions --alarm-names <the names in the event> (the responder has no CloudWatch client: the owners' direct rule carries this alert too)",
+		Undo:   "EnableAlarmActions on trailguard's alarms named in the call (the owners' direct rule carries this alert too)",
 	},
 	{
 		Source: monitoring, Name: "DeleteAlarms", Resource: Alarm, TargetIn: []string{"alarmNames"},

@@ -61,6 +61,11 @@ const (
 	// (arn:…:logs:<region>:<account>:log-group:*): IAM authorises
 	// logs:DescribeLogGroups on that, not on one group.
 	LogGroups Resource = "log-groups"
+	// OwnAlarms are trailguard's own CloudWatch alarms (TRAILGUARD_ALARMS).
+	OwnAlarms Resource = "own-alarms"
+	// Alarms are the account's alarms in the stack's region
+	// (arn:…:cloudwatch:<region>:<account>:alarm:*), for reading.
+	Alarms Resource = "alarms"
 	// TrailLogsRole is the role CloudTrail uses to write to that log group.
 	TrailLogsRole Resource = "trail-logs-role"
 	// OwnRules are trailguard's own EventBridge rules.
@@ -210,6 +215,19 @@ var Table = []Statement{
 		Sid: "Notify", Resources: []Resource{Topic},
 		Why:   "The alert.",
 		Calls: []Call{{Op: "sns:Publish"}},
+	},
+	{
+		Sid: "ReEnableOwnAlarms", Resources: []Resource{OwnAlarms},
+		Why: "DisableAlarmActions on trailguard's alarms, by event or found by reconciliation: enable their actions " +
+			"again (a safe undo: the deployed state). Nothing that could change or delete an alarm.",
+		Calls: []Call{{Op: "cloudwatch:EnableAlarmActions"}},
+	},
+	{
+		Sid: "ReadAlarms", Resources: []Resource{Alarms},
+		Why: "Reconciliation reads trailguard's alarms (DescribeAlarms by name): that they exist, act, and notify the " +
+			"alert topic; read-only, granted on the region's alarm:* so that it holds whether IAM checks the named " +
+			"alarms or the whole list.",
+		Calls: []Call{{Op: "cloudwatch:DescribeAlarms"}},
 	},
 	{
 		Sid: "ReadTopic", Resources: []Resource{Topic},

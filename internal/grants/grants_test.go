@@ -21,7 +21,7 @@ const module = "github.com/trailguard/trailguard"
 
 // iamPrefix maps a Go SDK service package to its IAM service prefix.
 var iamPrefix = map[string]string{
-	"cloudtrail": "cloudtrail", "cloudwatchlogs": "logs", "dynamodb": "dynamodb", "eventbridge": "events",
+	"cloudtrail": "cloudtrail", "cloudwatch": "cloudwatch", "cloudwatchlogs": "logs", "dynamodb": "dynamodb", "eventbridge": "events",
 	"iam": "iam", "kms": "kms", "lambda": "lambda", "organizations": "organizations", "s3": "s3",
 	"securityhub": "securityhub", "sns": "sns", "sqs": "sqs", "sts": "sts", "cloudformation": "cloudformation",
 }

@@ -49,6 +49,7 @@ const (
 	KindEnableVersioning        Kind = "enable-bucket-versioning"
 	KindBlockPublicAccess       Kind = "block-public-access"
 	KindPutRetention            Kind = "put-log-retention"
+	KindEnableAlarmActions      Kind = "enable-alarm-actions"
 	// KindManual is a step trailguard cannot take; the alert tells a person.
 	KindManual Kind = "manual"
 	KindNotify Kind = "notify"
@@ -257,6 +258,10 @@ func restoreActions(c Classification, s config.Settings) []Action {
 	case catalog.EnableRule:
 		return []Action{{Step: StepRestore, Kind: KindEnableRule, Target: t.ID, Region: t.Region,
 			Reason: "trailguard's rule was disabled"}}
+
+	case catalog.EnableAlarmActions:
+		return []Action{{Step: StepRestore, Kind: KindEnableAlarmActions, Target: t.ID, Region: t.Region,
+			Reason: "trailguard's alarms were silenced (actions disabled); enable their actions again"}}
 
 	case catalog.RestoreRule, catalog.RestoreTargets:
 		return ruleRestore(c, s)

@@ -46,7 +46,7 @@ func TestProtectionsAroundTheTrail(t *testing.T) {
 		{"lambda-putfunctioneventinvokeconfig", respond.KindManual, true},
 		{"lambda-updatefunctionconfiguration-topic", respond.KindManual, true},
 		{"sns-settopicattributes", respond.KindManual, true},
-		{"cloudwatch-disablealarmactions", respond.KindManual, true},
+		{"cloudwatch-disablealarmactions", respond.KindEnableAlarmActions, true},
 		{"cloudwatch-deletealarms", respond.KindManual, true},
 		{"cloudwatch-putmetricalarm", respond.KindManual, true},
 	}
@@ -114,10 +114,15 @@ func TestProtectionsKeptAreNotTampering(t *testing.T) {
 			t.Errorf("%s on something else: %q", sample, kinds(p))
 		}
 	}
+	// Only trailguard's own alarms among those named get their actions back.
+	p := respond.NewPlan(respond.Classify(event(t, "cloudwatch-disablealarmactions"), s), s, now)
+	if a := p.Actions[0]; a.Kind != respond.KindEnableAlarmActions || a.Target != "trailguard-errors" {
+		t.Errorf("alarm actions restored on %+v", a)
+	}
 	// The responder's own log group is protected like the trail's.
 	ev := event(t, "logs-putretentionpolicy")
 	ev.Record.RequestParameters = json.RawMessage(`{"logGroupName":"/aws/lambda/trailguard-responder","retentionInDays":1}`)
-	p := respond.NewPlan(respond.Classify(ev, s), s, now)
+	p = respond.NewPlan(respond.Classify(ev, s), s, now)
 	if a := p.Actions[0]; a.Kind != respond.KindPutRetention || a.MinRetentionDays != 365 || a.Target != "/aws/lambda/trailguard-responder" {
 		t.Errorf("responder's log group: %+v", a)
 	}

@@ -3,6 +3,7 @@ package respond
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
@@ -33,6 +34,10 @@ func (e *Engine) reconcileSurroundings(ctx context.Context, rep *ReconcileReport
 	for _, g := range e.logGroups() {
 		ds, err := e.logGroupDrift(ctx, g.name, g.region)
 		add("log group "+g.name, ds, err)
+	}
+	if e.res.Alarms != nil && len(e.settings.Alarms) > 0 {
+		ds, err := e.alarmDrift(ctx) // reconcile_alarms.go
+		add("alarms "+strings.Join(e.settings.Alarms, ", "), ds, err)
 	}
 	if e.res.Topic != nil && e.settings.TopicARN != "" {
 		ds, err := e.topicDrift(ctx) // reconcile_topic.go

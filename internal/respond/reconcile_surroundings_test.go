@@ -3,6 +3,7 @@ package respond_test
 import (
 	"context"
 	"errors"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -11,6 +12,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
 	cttypes "github.com/aws/aws-sdk-go-v2/service/cloudtrail/types"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
+	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	cwltypes "github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs/types"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
@@ -311,5 +314,95 @@ func TestReconcileTopicReadErrors(t *testing.T) {
 		if err == nil || len(rep.Drifts) != 0 || len(rep.Errors) != 1 || !strings.Contains(rep.Errors[0], "topic") {
 			t.Errorf("err %v, drifts %+v, errors %q", err, rep.Drifts, rep.Errors)
 		}
+	}
+}
+
+// fakeAlarms is CloudWatch with some of trailguard's alarms.
+type fakeAlarms struct {
+	alarms  map[string]cwtypes.MetricAlarm
+	readErr error
+	enabled []string
+}
+
+func (f *fakeAlarms) DescribeAlarms(_ context.Context, in *cloudwatch.DescribeAlarmsInput, _ ...func(*cloudwatch.Options)) (*cloudwatch.DescribeAlarmsOutput, error) {
+	if f.readErr != nil {
+		return nil, f.readErr
+	}
+	out := &cloudwatch.DescribeAlarmsOutput{}
+	for _, n := range in.AlarmNames {
+		if a, ok := f.alarms[n]; ok {
+			out.MetricAlarms = append(out.MetricAlarms, a)
+		}
+	}
+	return out, nil
+}
+
+func (f *fakeAlarms) EnableAlarmActions(_ context.Context, in *cloudwatch.EnableAlarmActionsInput, _ ...func(*cloudwatch.Options)) (*cloudwatch.EnableAlarmActionsOutput, error) {
+	f.enabled = append(f.enabled, in.AlarmNames...)
+	for _, n := range in.AlarmNames {
+		a := f.alarms[n]
+		a.ActionsEnabled = aws.Bool(true)
+		f.alarms[n] = a
+	}
+	return &cloudwatch.EnableAlarmActionsOutput{}, nil
+}
+
+func alarm(name string, enabled bool, actions ...string) cwtypes.MetricAlarm {
+	return cwtypes.MetricAlarm{AlarmName: aws.String(name), ActionsEnabled: aws.Bool(enabled), AlarmActions: actions}
+}
+
+func TestReconcileAlarms(t *testing.T) {
+	const errorsAlarm, heartbeat = "trailguard-errors", "trailguard-reconcile-heartbeat"
+	env := map[string]string{config.EnvAlarms: errorsAlarm + "," + heartbeat}
+	for _, tc := range []struct {
+		name   string
+		alarms map[string]cwtypes.MetricAlarm
+		// want is "alarm field" → the repair kind (manual: alerted only).
+		want    map[string]respond.Kind
+		enabled []string
+	}{
+		{name: "as deployed", alarms: map[string]cwtypes.MetricAlarm{errorsAlarm: alarm(errorsAlarm, true, topicARN), heartbeat: alarm(heartbeat, true, topicARN)}},
+		{name: "actions disabled: enabled again", alarms: map[string]cwtypes.MetricAlarm{errorsAlarm: alarm(errorsAlarm, false, topicARN), heartbeat: alarm(heartbeat, true, topicARN)},
+			want: map[string]respond.Kind{errorsAlarm + " actionsEnabled": respond.KindEnableAlarmActions}, enabled: []string{errorsAlarm}},
+		{name: "deleted: redeploy", alarms: map[string]cwtypes.MetricAlarm{heartbeat: alarm(heartbeat, true, topicARN)},
+			want: map[string]respond.Kind{errorsAlarm + " alarm": respond.KindManual}},
+		{name: "notifies another topic: redeploy", alarms: map[string]cwtypes.MetricAlarm{errorsAlarm: alarm(errorsAlarm, true, topicARN), heartbeat: alarm(heartbeat, true, "arn:aws:sns:us-east-1:111111111111:elsewhere")},
+			want: map[string]respond.Kind{heartbeat + " alarmActions": respond.KindManual}},
+		{name: "disabled and without actions", alarms: map[string]cwtypes.MetricAlarm{errorsAlarm: alarm(errorsAlarm, true, topicARN), heartbeat: alarm(heartbeat, false)},
+			want:    map[string]respond.Kind{heartbeat + " actionsEnabled": respond.KindEnableAlarmActions, heartbeat + " alarmActions": respond.KindManual},
+			enabled: []string{heartbeat}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cw := &fakeAlarms{alarms: tc.alarms}
+			inbox := &driftInbox{}
+			e := respond.New(surroundingSettings(t, env), nil, nil, nil, respond.WithClock(func() time.Time { return now }),
+				respond.WithResources(respond.Resources{Trails: healthyTrail{}, Alarms: cw}), respond.WithDriftNotifier(inbox))
+			rep, err := e.Reconcile(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(rep.Drifts) != len(tc.want) {
+				t.Fatalf("drifts %+v, want %v", rep.Drifts, tc.want)
+			}
+			for key, kind := range tc.want {
+				name, field, _ := strings.Cut(key, " ")
+				d, ok := driftOf(rep, "alarm "+name, field)
+				if !ok || len(d.Actions) != 1 || d.Actions[0].Kind != kind || !d.New {
+					t.Errorf("drift %s: %+v", key, d)
+				}
+			}
+			if !slices.Equal(cw.enabled, tc.enabled) {
+				t.Errorf("actions enabled on %v, want %v", cw.enabled, tc.enabled)
+			}
+			if len(inbox.reports) != min(1, len(tc.want)) {
+				t.Errorf("%d drift alerts", len(inbox.reports))
+			}
+		})
+	}
+	// Unreadable alarms: an error of the run, nothing enabled.
+	cw := &fakeAlarms{readErr: errors.New("AccessDenied: cloudwatch:DescribeAlarms")}
+	e := respond.New(surroundingSettings(t, env), nil, nil, nil, respond.WithResources(respond.Resources{Trails: healthyTrail{}, Alarms: cw}), respond.WithDriftNotifier(&driftInbox{}))
+	if rep, err := e.Reconcile(context.Background()); err == nil || len(rep.Drifts) != 0 || len(rep.Errors) != 1 || len(cw.enabled) != 0 {
+		t.Errorf("read error: %v %+v %q", err, rep.Drifts, rep.Errors)
 	}
 }

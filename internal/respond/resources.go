@@ -68,6 +68,8 @@ type Resources struct {
 	Events EventsAPI
 	// Topic reads the alert topic for reconciliation (the SNS client).
 	Topic TopicAPI
+	// Alarms reads and re-enables trailguard's alarms (the CloudWatch client).
+	Alarms AlarmsAPI
 }
 
 // WithResources sets the clients for bucket, key, log group and rule actions.
@@ -135,6 +137,8 @@ func (e *Engine) callResource(ctx context.Context, a Action) (string, error) {
 		return e.callProtection(ctx, a)
 	case KindRestoreQuarantinePolicy:
 		return e.restoreQuarantinePolicy(ctx, a)
+	case KindEnableAlarmActions:
+		return e.enableAlarmActions(ctx, a)
 	case KindRestoreRule, KindRestoreTargets:
 		if e.res.Events == nil {
 			return "", errNoClient

@@ -100,6 +100,15 @@
 // (lists of values, prefix, suffix, wildcard, nested fields, $or), applies
 // the target's input or input transformer and publishes to the topic.
 //
+// # CloudWatch test double
+//
+// kumo's CloudWatch (Smithy RPC v2 CBOR, as the SDK speaks it) stores an
+// alarm's ActionsEnabled but has no EnableAlarmActions or
+// DisableAlarmActions. The front answers both (alarms.go) by reading the
+// named alarms from kumo (DescribeAlarms) and writing each back
+// (PutMetricAlarm) with the switch changed; names matching no alarm are
+// ignored, as CloudWatch does.
+//
 // # Security Hub test double
 //
 // kumo has no Security Hub. The front answers BatchImportFindings and

@@ -217,7 +217,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	if s.trails.serve(w, r) || s.iam.serve(w, r) || (eventsDouble{s}).serve(w, r) || s.hub.serve(w, r) || (ec2Double{}).serve(w, r) || (snsTargets{s}).serve(w, r) {
+	if s.trails.serve(w, r) || s.iam.serve(w, r) || (eventsDouble{s}).serve(w, r) || s.hub.serve(w, r) || (ec2Double{}).serve(w, r) || (snsTargets{s}).serve(w, r) || (alarmsDouble{s}).serve(w, r) {
 		return
 	}
 
