@@ -211,8 +211,10 @@ func NewProtection(scope constructs.Construct, id *string, props *ProtectionProp
 
 	// Every execution environment of the responder claims each event here,
 	// so that a duplicate delivery is contained and alerted once. Items
-	// expire by themselves (TTL); the table holds no evidence, so it goes
-	// with the stack.
+	// expire by themselves (TTL), except the one recording the principals
+	// trailguard contained, which reconciliation keeps contained after a
+	// cold start (internal/dedup). The table holds no evidence, so it goes
+	// with the stack (and with it the responder that would use the record).
 	events := awsdynamodb.NewTable(c, jsii.String("Events"), &awsdynamodb.TableProps{
 		PartitionKey:        &awsdynamodb.Attribute{Name: jsii.String(config.DedupKeyAttribute), Type: awsdynamodb.AttributeType_STRING},
 		BillingMode:         awsdynamodb.BillingMode_PAY_PER_REQUEST,

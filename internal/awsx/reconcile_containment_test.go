@@ -3,6 +3,7 @@ package awsx_test
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"strings"
 	"sync"
 	"testing"
@@ -140,5 +141,38 @@ func TestContainmentSurvivesColdStart(t *testing.T) {
 	}
 	if n := counter.take(); n["DynamoDB:GetItem"] != 1 || n["DynamoDB:UpdateItem"] != 0 {
 		t.Errorf("converged run's DynamoDB calls %v, want one read", n)
+	}
+}
+
+// Without a table, the responder says once, when it starts, that the
+// containments it makes are remembered in its execution environment only;
+// with one it has nothing to say.
+func TestNewHandlerSaysWhenContainmentIsForgottenOnColdStart(t *testing.T) {
+	for _, kv := range srv.Env() {
+		k, v, _ := strings.Cut(kv, "=")
+		t.Setenv(k, v)
+	}
+	w := newWorld(t)
+	table := "trailguard-events-" + w.user
+	if err := srv.CreateDedupTable(context.Background(), table); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		table string
+		warns int
+	}{{"", 1}, {table, 0}} {
+		env := map[string]string{config.EnvTopicARN: w.topicARN, config.EnvQuarantinePolicyARN: w.policyARN,
+			config.EnvSelfRoleARN: "arn:aws:iam::000000000000:role/trailguard-responder", config.EnvDedupTable: tc.table}
+		var logs strings.Builder
+		h, err := awsx.NewHandler(context.Background(), func(k string) string { return env[k] }, slog.New(slog.NewJSONHandler(&logs, nil)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := strings.Count(logs.String(), "contained principals are remembered in this execution environment only"); n != tc.warns {
+			t.Errorf("table %q: said %d times, want %d:\n%s", tc.table, n, tc.warns, logs.String())
+		}
+		if (h.Claims != nil) != (tc.table != "") {
+			t.Errorf("table %q: claims %v", tc.table, h.Claims)
+		}
 	}
 }
