@@ -176,3 +176,41 @@ func TestNewHandlerSaysWhenContainmentIsForgottenOnColdStart(t *testing.T) {
 		}
 	}
 }
+
+// What checking containment costs: with N contained principals, one
+// DynamoDB read per run whatever N, and one IAM read per principal.
+func TestContainmentCheckCost(t *testing.T) {
+	ctx := context.Background()
+	w := newWorld(t)
+	table := "trailguard-events-" + w.user
+	if err := srv.CreateDedupTable(ctx, table); err != nil {
+		t.Fatal(err)
+	}
+	const n = 60
+	var ps []string
+	for i := range n {
+		name := fmt.Sprintf("%s-%d", w.user, i)
+		if _, err := w.clients.IAM.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String(name)}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := w.clients.IAM.AttachUserPolicy(ctx, &iam.AttachUserPolicyInput{UserName: aws.String(name), PolicyArn: aws.String(w.policyARN)}); err != nil {
+			t.Fatal(err)
+		}
+		ps = append(ps, respond.PrincipalARN("000000000000", "user", name))
+	}
+	if err := (dedup.Table{Client: dynamodb.NewFromConfig(srv.Config(ctx)), Name: table}).RecordContained(ctx, ps); err != nil {
+		t.Fatal(err)
+	}
+	counter := &calls{n: map[string]int{}}
+	e := awsx.NewEngine(w.settings(t, map[string]string{config.EnvDedupTable: table, config.EnvTrails: ""}), counter.instrument(ctx))
+	rep, err := e.Reconcile(ctx)
+	if err != nil || len(rep.Drifts) != 0 || len(rep.Checked) < n {
+		t.Fatalf("err %v drifts %+v, %d checked", err, rep.Drifts, len(rep.Checked))
+	}
+	c := counter.take()
+	t.Logf("%d contained users, one reconcile: DynamoDB GetItem %d, UpdateItem %d; IAM ListAttachedUserPolicies %d", n,
+		c["DynamoDB:GetItem"], c["DynamoDB:UpdateItem"], c["IAM:ListAttachedUserPolicies"])
+	if c["DynamoDB:GetItem"] != 1 || c["DynamoDB:UpdateItem"] != 0 || c["IAM:ListAttachedUserPolicies"] != n {
+		t.Errorf("calls %v", c)
+	}
+}
