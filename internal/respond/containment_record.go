@@ -24,7 +24,9 @@ import (
 // The record is written alongside containment, never before the restore and
 // never instead of the alert: it is one more contain-step outcome, reported
 // like the others (a failed record is a failed outcome, so the event is
-// retried and the alert says so).
+// retried and the alert says so). It names the principals trailguard set out
+// to contain, so a containment that failed is found missing by the next
+// reconciliation and tried again.
 
 // ContainmentStore remembers the principals trailguard contained, by ARN
 // (arn:aws:iam::<account>:user/<name> or :role/<name>).
