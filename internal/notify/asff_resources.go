@@ -24,10 +24,10 @@ func responseResources(r respond.Report, region string) []Resource {
 	}
 	if b := c.Target.Baseline; b != nil && c.Target.Kind == catalog.Trail {
 		if b.S3BucketName != "" {
-			out = append(out, bucketResource(b.S3BucketName, region))
+			out = append(out, bucketForm.resource(b.S3BucketName, account, region))
 		}
 		if b.KmsKeyID != nil && *b.KmsKeyID != "" {
-			out = append(out, keyResource(*b.KmsKeyID, account, region))
+			out = append(out, keyForm.resource(*b.KmsKeyID, account, region))
 		}
 	}
 	out = append(out, actorResource(c.Actor, r.Event.Record, region))
@@ -45,29 +45,17 @@ func targetResource(t respond.Target, account, region string) (Resource, bool) {
 	p := Partition(where)
 	switch t.Kind {
 	case catalog.Trail:
-		id := t.ID
-		if !strings.HasPrefix(id, "arn:") {
-			id = fmt.Sprintf("arn:%s:cloudtrail:%s:%s:trail/%s", p, where, account, id)
-		}
-		return Resource{Type: "AwsCloudTrailTrail", ID: id, Partition: p, Region: Clip(where, 16)}, true
+		return trailForm.resource(t.ID, account, where), true
 	case catalog.Bucket:
-		return bucketResource(t.ID, where), true
+		return bucketForm.resource(t.ID, account, where), true
 	case catalog.Key:
-		return keyResource(t.ID, account, where), true
+		return keyForm.resource(t.ID, account, where), true
 	case catalog.Function:
-		id := t.ID
-		if !strings.HasPrefix(id, "arn:") {
-			id = fmt.Sprintf("arn:%s:lambda:%s:%s:function:%s", p, where, account, id)
-		}
-		return Resource{Type: "AwsLambdaFunction", ID: id, Partition: p, Region: Clip(where, 16)}, true
+		return functionForm.resource(t.ID, account, where), true
 	case catalog.Topic:
 		return Resource{Type: "AwsSnsTopic", ID: t.ID, Partition: p, Region: Clip(where, 16)}, true
 	case catalog.Role:
-		id := t.ID
-		if !strings.HasPrefix(id, "arn:") {
-			id = fmt.Sprintf("arn:%s:iam::%s:role/%s", p, account, id)
-		}
-		return Resource{Type: "AwsIamRole", ID: id, Partition: p, Region: Clip(where, 16)}, true
+		return roleForm.resource(t.ID, account, where), true
 	case catalog.Organization:
 		return Resource{Type: "AwsAccount", ID: fmt.Sprintf("AWS::::Account:%s", account), Partition: p, Region: Clip(where, 16)}, true
 	}
@@ -75,22 +63,37 @@ func targetResource(t respond.Target, account, region string) (Resource, bool) {
 		Details: &ResourceDetails{Other: map[string]string{"kind": string(t.Kind)}}}, true
 }
 
-func bucketResource(name, region string) Resource {
-	p := Partition(region)
-	id := name
-	if !strings.HasPrefix(id, "arn:") {
-		id = "arn:" + p + ":s3:::" + name
-	}
-	return Resource{Type: "AwsS3Bucket", ID: id, Partition: p, Region: Clip(region, 16)}
+// arnForm is how a resource type's ARN is made from a resource's name:
+// arn:PARTITION:SERVICE:REGION:ACCOUNT:PATHNAME, the region and account
+// left out where the service's ARNs have none (S3, IAM).
+type arnForm struct {
+	typ, service, path string
+	regional, owned    bool
 }
 
-func keyResource(key, account, region string) Resource {
+var (
+	trailForm    = arnForm{typ: "AwsCloudTrailTrail", service: "cloudtrail", path: "trail/", regional: true, owned: true}
+	bucketForm   = arnForm{typ: "AwsS3Bucket", service: "s3"}
+	keyForm      = arnForm{typ: "AwsKmsKey", service: "kms", path: "key/", regional: true, owned: true}
+	functionForm = arnForm{typ: "AwsLambdaFunction", service: "lambda", path: "function:", regional: true, owned: true}
+	roleForm     = arnForm{typ: "AwsIamRole", service: "iam", path: "role/", owned: true}
+)
+
+// resource is the resource id names (an ARN, kept, or a name the ARN is
+// made from) in account and region.
+func (f arnForm) resource(id, account, region string) Resource {
 	p := Partition(region)
-	id := key
 	if !strings.HasPrefix(id, "arn:") {
-		id = fmt.Sprintf("arn:%s:kms:%s:%s:key/%s", p, region, account, key)
+		where, owner := "", ""
+		if f.regional {
+			where = region
+		}
+		if f.owned {
+			owner = account
+		}
+		id = "arn:" + p + ":" + f.service + ":" + where + ":" + owner + ":" + f.path + id
 	}
-	return Resource{Type: "AwsKmsKey", ID: id, Partition: p, Region: Clip(region, 16)}
+	return Resource{Type: f.typ, ID: id, Partition: p, Region: Clip(region, 16)}
 }
 
 // actorResource names the principal: an IAM user or the role behind a
@@ -123,7 +126,7 @@ func actorResource(a respond.Actor, rec trail.Record, region string) Resource {
 		res.Type = "AwsIamRole"
 		other["session"] = Clip(a.ARN, MaxOtherValue)
 		if acct := firstOf(a.Account, rec.RecipientAccountID); acct != "" {
-			res.ID = fmt.Sprintf("arn:%s:iam::%s:role/%s", p, acct, a.RoleName)
+			res.ID = roleForm.resource(a.RoleName, acct, region).ID
 		}
 	}
 	return res
@@ -133,11 +136,11 @@ func driftResource(what, account, region string) Resource {
 	kind, name, _ := strings.Cut(what, " ")
 	switch kind {
 	case "trail":
-		return Resource{Type: "AwsCloudTrailTrail", ID: fmt.Sprintf("arn:%s:cloudtrail:%s:%s:trail/%s", Partition(region), region, account, name), Partition: Partition(region), Region: Clip(region, 16)}
+		return trailForm.resource(name, account, region)
 	case "bucket":
-		return bucketResource(name, region)
+		return bucketForm.resource(name, account, region)
 	case "key":
-		return keyResource(name, account, region)
+		return keyForm.resource(name, account, region)
 	}
 	return Resource{Type: "Other", ID: Clip(what, MaxID), Partition: Partition(region), Region: Clip(region, 16)}
 }
