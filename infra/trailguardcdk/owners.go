@@ -5,7 +5,6 @@ import (
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatchactions"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsevents"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/jsii-runtime-go"
@@ -103,29 +102,16 @@ func (p *protection) heartbeat(reconcileRule string, every awscdk.Duration) {
 	secs := 3 * *every.ToSeconds(nil)
 	secs = math.Min(math.Ceil(secs/60)*60, 86400)
 	window := awscdk.Duration_Seconds(jsii.Number(secs))
-	for _, a := range []struct {
-		name    string
-		id, why string
-		metric  awscloudwatch.IMetric
-	}{
+	p.addAlarms([]alarm{
 		{"reconcile-heartbeat", "ReconcileHeartbeatAlarm", "trailguard's reconcile schedule did not invoke the responder (rule " + reconcileRule + " disabled, deleted, slowed or retargeted?)",
 			awscloudwatch.NewMetric(&awscloudwatch.MetricProps{Namespace: jsii.String("AWS/Events"), MetricName: jsii.String("Invocations"),
 				DimensionsMap: &map[string]*string{"RuleName": jsii.String(reconcileRule)}, Statistic: jsii.String("Sum"), Period: window})},
 		{"reconcile-succeeded", "ReconcileSucceededAlarm", "trailguard's responder reported no successful reconciliation (stopped, failing, or its code or settings changed?)",
 			awscloudwatch.NewMetric(&awscloudwatch.MetricProps{Namespace: jsii.String(config.HeartbeatNamespace), MetricName: jsii.String(config.HeartbeatMetric),
 				DimensionsMap: &map[string]*string{"FunctionName": p.fn.FunctionName()}, Statistic: jsii.String("Sum"), Period: window})},
-	} {
-		alarm := awscloudwatch.NewAlarm(p.scope, jsii.String(a.id), &awscloudwatch.AlarmProps{
-			AlarmName:          jsii.String(p.alarmNames[a.name]),
-			AlarmDescription:   jsii.String(a.why),
-			Metric:             a.metric,
-			Threshold:          jsii.Number(1),
-			EvaluationPeriods:  jsii.Number(1),
-			ComparisonOperator: awscloudwatch.ComparisonOperator_LESS_THAN_THRESHOLD,
-			TreatMissingData:   awscloudwatch.TreatMissingData_BREACHING,
-		})
-		alarm.AddAlarmAction(awscloudwatchactions.NewSnsAction(p.topic))
-	}
+		// Below one invocation or success in the window, or no data at
+		// all (nothing ran): page.
+	}, 1, awscloudwatch.ComparisonOperator_LESS_THAN_THRESHOLD, awscloudwatch.TreatMissingData_BREACHING)
 }
 
 // alarmList returns the alarms' names in alarmIDs' order.

@@ -387,11 +387,7 @@ func WatchesGlobalServices(stack awscdk.Stack) bool {
 func (p *protection) alarms(reconcileRule string, every awscdk.Duration) {
 	p.heartbeat(reconcileRule, every)
 	five := awscdk.Duration_Minutes(jsii.Number(5))
-	for _, a := range []struct {
-		name    string
-		id, why string
-		metric  awscloudwatch.IMetric
-	}{
+	p.addAlarms([]alarm{
 		{"errors", "ErrorsAlarm", "trailguard responder invocations failed",
 			p.fn.MetricErrors(&awscloudwatch.MetricOptions{Period: five, Statistic: jsii.String("Sum")})},
 		{"throttles", "ThrottlesAlarm", "trailguard responder invocations were throttled (reserved concurrency reached)",
@@ -400,17 +396,33 @@ func (p *protection) alarms(reconcileRule string, every awscdk.Duration) {
 			p.dlq.MetricApproximateNumberOfMessagesVisible(&awscloudwatch.MetricOptions{Period: five, Statistic: jsii.String("Maximum")})},
 		{"failure", "FailureAlarm", "trailguard responder invocations failed after all retries",
 			p.fails.MetricApproximateNumberOfMessagesVisible(&awscloudwatch.MetricOptions{Period: five, Statistic: jsii.String("Maximum")})},
-	} {
-		alarm := awscloudwatch.NewAlarm(p.scope, jsii.String(a.id), &awscloudwatch.AlarmProps{
+		// Any error, throttle or message in a queue pages; no data means
+		// nothing happened.
+	}, 0, awscloudwatch.ComparisonOperator_GREATER_THAN_THRESHOLD, awscloudwatch.TreatMissingData_NOT_BREACHING)
+}
+
+// alarm is one of trailguard's alarms: its key in alarmNames, its construct
+// id, what it means, and the metric it watches.
+type alarm struct {
+	name    string
+	id, why string
+	metric  awscloudwatch.IMetric
+}
+
+// addAlarms creates alarms that page the topic when their metric compares
+// to threshold as cmp says in one period, missing data treated as missing
+// says.
+func (p *protection) addAlarms(alarms []alarm, threshold float64, cmp awscloudwatch.ComparisonOperator, missing awscloudwatch.TreatMissingData) {
+	for _, a := range alarms {
+		awscloudwatch.NewAlarm(p.scope, jsii.String(a.id), &awscloudwatch.AlarmProps{
 			AlarmName:          jsii.String(p.alarmNames[a.name]),
 			AlarmDescription:   jsii.String(a.why),
 			Metric:             a.metric,
-			Threshold:          jsii.Number(0),
+			Threshold:          jsii.Number(threshold),
 			EvaluationPeriods:  jsii.Number(1),
-			ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_THRESHOLD,
-			TreatMissingData:   awscloudwatch.TreatMissingData_NOT_BREACHING,
-		})
-		alarm.AddAlarmAction(awscloudwatchactions.NewSnsAction(p.topic))
+			ComparisonOperator: cmp,
+			TreatMissingData:   missing,
+		}).AddAlarmAction(awscloudwatchactions.NewSnsAction(p.topic))
 	}
 }
 
