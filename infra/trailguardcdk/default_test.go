@@ -194,6 +194,8 @@ func TestDefaultResponderPermissions(t *testing.T) {
 	tableID, _ := s.only(t, "AWS::DynamoDB::Table")
 	res[grants.DedupTable] = []string{"{" + tableID + ".Arn}"}
 	res[grants.OwnAlarms] = s.alarmARNs(t)
+	fnID, _ := s.only(t, "AWS::Lambda::Function")
+	res[grants.OwnFunction] = []string{"{" + fnID + ".Arn}"}
 	want := fromTable(res)
 	want = append(want, statement{Effect: "Allow",
 		Actions:   []string{"sqs:GetQueueAttributes", "sqs:GetQueueUrl", "sqs:SendMessage"},

@@ -184,7 +184,7 @@ func memberStatements(selfRoleArn *string, quarantine string) []awsiam.PolicySta
 	var out []awsiam.PolicyStatement
 	for _, s := range all {
 		switch *s.Sid() {
-		case "Notify", "ReadTopic", "WriteOwnLogs", "ReEnableOwnRules", "ReEnableOwnAlarms", "ReadAlarms",
+		case "Notify", "ReadTopic", "WriteOwnLogs", "ReEnableOwnRules", "ReEnableOwnAlarms", "ReadAlarms", "ReadOwnFunction",
 			// Gap reports are single-account only for now (the hub does
 			// not run the gap reporter in members).
 			"LookUpBlindWindows", "KeepBlindWindows", "ListBlindWindows", "StoreGapReports":

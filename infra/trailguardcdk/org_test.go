@@ -203,7 +203,8 @@ func TestSpokeMemberRoleTrustsOnlyTheHub(t *testing.T) {
 
 // hubOwnReads are what reconciliation reads on the hub's own surroundings
 // (internal/respond/reconcile_surroundings.go), never in a member.
-var hubOwnReads = []string{"sns:GetTopicAttributes", "sns:ListSubscriptionsByTopic", "cloudwatch:DescribeAlarms", "cloudwatch:EnableAlarmActions"}
+var hubOwnReads = []string{"sns:GetTopicAttributes", "sns:ListSubscriptionsByTopic", "cloudwatch:DescribeAlarms", "cloudwatch:EnableAlarmActions",
+	"lambda:GetFunctionConcurrency", "lambda:GetFunctionEventInvokeConfig", "lambda:GetPolicy"}
 
 func TestSpokeForwardsEveryCatalogRuleToTheHub(t *testing.T) {
 	s := spoke(t)

@@ -26,6 +26,7 @@ import (
 
 	"github.com/trailguard/trailguard/internal/catalog"
 	"github.com/trailguard/trailguard/internal/config"
+	"github.com/trailguard/trailguard/internal/grants"
 	"github.com/trailguard/trailguard/internal/trail"
 )
 
@@ -36,8 +37,6 @@ import (
 const (
 	targetRetryAttempts   = 8
 	targetMaxEventAgeHrs  = 2
-	asyncRetryAttempts    = 2
-	asyncMaxEventAgeHrs   = 1
 	functionMemoryMB      = 256
 	functionTimeoutSecs   = 60
 	queueRetentionDays    = 14
@@ -310,8 +309,8 @@ func NewProtection(scope constructs.Construct, id *string, props *ProtectionProp
 		SystemLogLevelV2:             awslambda.SystemLogLevel_WARN,
 		LogGroup:                     logGroup,
 		OnFailure:                    awslambdadestinations.NewSqsDestination(p.fails),
-		MaxEventAge:                  awscdk.Duration_Hours(jsii.Number(asyncMaxEventAgeHrs)),
-		RetryAttempts:                jsii.Number(asyncRetryAttempts),
+		MaxEventAge:                  awscdk.Duration_Seconds(jsii.Number(config.AsyncMaxEventAgeSeconds)),
+		RetryAttempts:                jsii.Number(config.AsyncRetryAttempts),
 		Environment: &map[string]*string{
 			config.EnvTopicARN:            p.topic.TopicArn(),
 			config.EnvMode:                jsii.String(str(props.Mode, ModeEnforce)),
@@ -329,6 +328,12 @@ func NewProtection(scope constructs.Construct, id *string, props *ProtectionProp
 	})
 	// The function must not run before its permissions exist.
 	p.fn.Node().AddDependency(policy)
+	// What names the function itself, in a policy made after it (in the
+	// first one its ARN would be a cycle: role policy → function → policy).
+	awsiam.NewPolicy(c, jsii.String("OwnFunctionPermissions"), &awsiam.PolicyProps{
+		Roles:      &[]awsiam.IRole{p.role},
+		Statements: ptrs(tableStatements(map[grants.Resource][]*string{grants.OwnFunction: {p.fn.FunctionArn()}})),
+	})
 
 	target := awseventstargets.NewLambdaFunction(p.fn, &awseventstargets.LambdaFunctionProps{
 		DeadLetterQueue: p.dlq,

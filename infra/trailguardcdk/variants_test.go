@@ -88,6 +88,8 @@ func TestExistingTrailBaselineAndPermissions(t *testing.T) {
 	tableID, _ := s.only(t, "AWS::DynamoDB::Table")
 	res[grants.DedupTable] = []string{"{" + tableID + ".Arn}"}
 	res[grants.OwnAlarms] = s.alarmARNs(t)
+	fnID, _ := s.only(t, "AWS::Lambda::Function")
+	res[grants.OwnFunction] = []string{"{" + fnID + ".Arn}"}
 	expect := fromTable(res)
 	expect = append(expect,
 		statement{Effect: "Allow", Actions: []string{"sqs:GetQueueAttributes", "sqs:GetQueueUrl", "sqs:SendMessage"},

@@ -24,6 +24,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/organizations"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/securityhub"
@@ -49,6 +50,8 @@ type Clients struct {
 	Events     *eventbridge.Client
 	// CloudWatch reads and re-enables trailguard's own alarms.
 	CloudWatch *cloudwatch.Client
+	// Lambda reads the responder function's own configuration.
+	Lambda *lambda.Client
 	// Orgs names accounts and their OUs in organization mode.
 	Orgs *organizations.Client
 	// SecurityHub imports findings when the settings opt in.
@@ -73,6 +76,7 @@ func NewClients(cfg aws.Config) Clients {
 		Logs:        cloudwatchlogs.NewFromConfig(cfg),
 		Events:      eventbridge.NewFromConfig(cfg),
 		CloudWatch:  cloudwatch.NewFromConfig(cfg),
+		Lambda:      lambda.NewFromConfig(cfg),
 		Orgs:        organizations.NewFromConfig(cfg),
 		SecurityHub: securityhub.NewFromConfig(cfg),
 		DynamoDB:    dynamodb.NewFromConfig(cfg),
@@ -130,7 +134,7 @@ func newEngine(s config.Settings, c Clients, log *slog.Logger, members *MemberCl
 	alerts := Notifier(s, c, log, members)
 	opts = append([]respond.Option{
 		respond.WithAccountAlias(AccountAlias(c.IAM)),
-		respond.WithResources(respond.Resources{Trails: c.CloudTrail, S3: c.S3, KMS: c.KMS, Logs: c.Logs, Events: c.Events, Topic: c.SNS, Alarms: c.CloudWatch}),
+		respond.WithResources(respond.Resources{Trails: c.CloudTrail, S3: c.S3, KMS: c.KMS, Logs: c.Logs, Events: c.Events, Topic: c.SNS, Alarms: c.CloudWatch, Function: c.Lambda}),
 		respond.WithDriftNotifier(alerts),
 	}, opts...)
 	if s.DedupTable != "" && c.DynamoDB != nil {

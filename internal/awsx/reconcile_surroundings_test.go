@@ -11,6 +11,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 
 	"github.com/trailguard/trailguard/internal/awsx"
@@ -235,5 +237,87 @@ func TestDisabledAlarmActionsRestoredByEvent(t *testing.T) {
 	}
 	if !w.quarantined(t) {
 		t.Error("the actor is not quarantined")
+	}
+}
+
+// The responder function: as deployed nothing drifts; then throttled to 0,
+// retries removed, EventBridge's permission removed, and finally the
+// asynchronous invoke configuration deleted. Each is alerted once with the
+// catalog's step, never repaired (a responder does not repair itself).
+func TestReconcileResponderFunction(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	name := "comp-responder-" + w.trailName
+	rule := "comp-watch-" + w.trailName
+	if _, err := srv.CreateFunction(ctx, name, "arn:aws:iam::000000000000:role/trailguard-responder", nil); err != nil {
+		t.Fatal(err)
+	}
+	fns := lambda.NewFromConfig(srv.Config(ctx))
+	if _, err := fns.AddPermission(ctx, &lambda.AddPermissionInput{FunctionName: aws.String(name), StatementId: aws.String("watch"), Action: aws.String("lambda:InvokeFunction"),
+		Principal: aws.String("events.amazonaws.com"), SourceArn: aws.String("arn:aws:events:us-east-1:000000000000:rule/" + rule)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := fns.PutFunctionConcurrency(ctx, &lambda.PutFunctionConcurrencyInput{FunctionName: aws.String(name), ReservedConcurrentExecutions: aws.Int32(5)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := fns.PutFunctionEventInvokeConfig(ctx, &lambda.PutFunctionEventInvokeConfigInput{FunctionName: aws.String(name),
+		MaximumRetryAttempts: aws.Int32(config.AsyncRetryAttempts), MaximumEventAgeInSeconds: aws.Int32(config.AsyncMaxEventAgeSeconds),
+		DestinationConfig: &lambdatypes.DestinationConfig{OnFailure: &lambdatypes.OnFailure{Destination: aws.String("arn:aws:sqs:us-east-1:000000000000:failures")}}}); err != nil {
+		t.Fatal(err)
+	}
+	e := awsx.NewEngine(w.settings(t, map[string]string{config.EnvFunctionName: name, config.EnvRegion: "us-east-1", config.EnvRules: "cloudtrail=" + rule}), w.clients)
+	res := "function " + name
+	rep, err := e.Reconcile(ctx)
+	for _, f := range []string{"reservedConcurrency", "asyncInvokeConfig", "resourcePolicy"} {
+		if driftNamed(rep, res, f) {
+			t.Fatalf("as deployed: %v %+v", err, rep.Drifts)
+		}
+	}
+	if !slices.Contains(rep.Checked, res) {
+		t.Errorf("the function was not checked: %v", rep.Checked)
+	}
+
+	if _, err := fns.PutFunctionConcurrency(ctx, &lambda.PutFunctionConcurrencyInput{FunctionName: aws.String(name), ReservedConcurrentExecutions: aws.Int32(0)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := fns.UpdateFunctionEventInvokeConfig(ctx, &lambda.UpdateFunctionEventInvokeConfigInput{FunctionName: aws.String(name), MaximumRetryAttempts: aws.Int32(0)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := fns.RemovePermission(ctx, &lambda.RemovePermissionInput{FunctionName: aws.String(name), StatementId: aws.String("watch")}); err != nil {
+		t.Fatal(err)
+	}
+	rep, err = e.Reconcile(ctx)
+	if err != nil || !rep.Alerted {
+		t.Fatalf("weakened: %v %+v", err, rep.Drifts)
+	}
+	for _, f := range []string{"reservedConcurrency", "asyncInvokeConfig", "resourcePolicy"} {
+		if !driftNamed(rep, res, f) {
+			t.Errorf("drift %s not found: %+v", f, rep.Drifts)
+		}
+	}
+	for _, d := range rep.Drifts {
+		if d.Resource == res && (len(d.Actions) != 1 || d.Actions[0].Kind != respond.KindManual) {
+			t.Errorf("%s repaired instead of alerted: %+v", d.Field, d.Actions)
+		}
+	}
+	if c, err := fns.GetFunctionConcurrency(ctx, &lambda.GetFunctionConcurrencyInput{FunctionName: aws.String(name)}); err != nil || aws.ToInt32(c.ReservedConcurrentExecutions) != 0 {
+		t.Errorf("the responder changed its own concurrency: %v %+v", err, c)
+	}
+
+	if _, err := fns.DeleteFunctionEventInvokeConfig(ctx, &lambda.DeleteFunctionEventInvokeConfigInput{FunctionName: aws.String(name)}); err != nil {
+		t.Fatal(err)
+	}
+	rep, err = e.Reconcile(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got string
+	for _, d := range rep.Drifts {
+		if d.Resource == res && d.Field == "asyncInvokeConfig" {
+			got = d.Got
+		}
+	}
+	if got != "deleted" {
+		t.Errorf("deleted invoke configuration: %q in %+v", got, rep.Drifts)
 	}
 }

@@ -5,11 +5,14 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
 
 	"github.com/trailguard/trailguard/internal/awsx"
 	"github.com/trailguard/trailguard/internal/catalog"
@@ -49,11 +52,43 @@ func (w *world) ownRules(t *testing.T) (watch, schedule string, extra map[string
 			_, _ = w.clients.Events.DeleteRule(ctx, &eventbridge.DeleteRuleInput{Name: aws.String(name)})
 		})
 	}
+	w.deployResponder(t, watch, schedule)
 	return watch, schedule, map[string]string{
 		config.EnvRules:             fmt.Sprintf("cloudtrail=%s,reconcile=%s", watch, schedule),
 		config.EnvFunctionName:      "trailguard-responder",
 		config.EnvRegion:            "us-east-1",
 		config.EnvReconcileSchedule: "rate(5 minutes)",
+	}
+}
+
+var responderOnce sync.Once
+
+// deployResponder makes the function the settings name exist as the stack
+// deploys it (one for the process: kumo's state is shared): the
+// asynchronous invoke configuration with an on-failure destination, and
+// EventBridge allowed to invoke it for each of rules.
+func (w *world) deployResponder(t *testing.T, rules ...string) {
+	t.Helper()
+	ctx := context.Background()
+	fns := lambda.NewFromConfig(srv.Config(ctx))
+	var err error
+	responderOnce.Do(func() {
+		if _, err = srv.CreateFunction(ctx, "trailguard-responder", "arn:aws:iam::000000000000:role/trailguard-responder", nil); err != nil {
+			return
+		}
+		_, err = fns.PutFunctionEventInvokeConfig(ctx, &lambda.PutFunctionEventInvokeConfigInput{FunctionName: aws.String("trailguard-responder"),
+			MaximumRetryAttempts: aws.Int32(config.AsyncRetryAttempts), MaximumEventAgeInSeconds: aws.Int32(config.AsyncMaxEventAgeSeconds),
+			DestinationConfig: &lambdatypes.DestinationConfig{OnFailure: &lambdatypes.OnFailure{Destination: aws.String("arn:aws:sqs:us-east-1:000000000000:trailguard-failures")}}})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range rules {
+		if _, err := fns.AddPermission(ctx, &lambda.AddPermissionInput{FunctionName: aws.String("trailguard-responder"), StatementId: aws.String(r),
+			Action: aws.String("lambda:InvokeFunction"), Principal: aws.String("events.amazonaws.com"),
+			SourceArn: aws.String("arn:aws:events:us-east-1:000000000000:rule/" + r)}); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
 

@@ -101,6 +101,15 @@ const (
 // the reconcile schedule (the other ids are the catalog's rule ids).
 const ReconcileRuleID = "reconcile"
 
+// The responder's asynchronous invocation as the stack deploys it (one
+// place for both): Lambda retries a failed event this many times and keeps
+// an event this long before dropping it. Reconciliation alerts when the
+// function's configuration is weaker.
+const (
+	AsyncRetryAttempts      = 2
+	AsyncMaxEventAgeSeconds = 3600
+)
+
 // DefaultMinRetentionDays is one year, the retention CIS and most audit
 // frameworks ask of CloudTrail logs.
 const DefaultMinRetentionDays = 365

@@ -61,6 +61,10 @@ const (
 	// (arn:…:logs:<region>:<account>:log-group:*): IAM authorises
 	// logs:DescribeLogGroups on that, not on one group.
 	LogGroups Resource = "log-groups"
+	// OwnFunction is the responder function itself. The stack grants it in a
+	// policy of its own, made after the function (the function's ARN in the
+	// role's main policy would be a dependency cycle).
+	OwnFunction Resource = "own-function"
 	// OwnAlarms are trailguard's own CloudWatch alarms (TRAILGUARD_ALARMS).
 	OwnAlarms Resource = "own-alarms"
 	// Alarms are the account's alarms in the stack's region
@@ -228,6 +232,13 @@ var Table = []Statement{
 			"alert topic; read-only, granted on the region's alarm:* so that it holds whether IAM checks the named " +
 			"alarms or the whole list.",
 		Calls: []Call{{Op: "cloudwatch:DescribeAlarms"}},
+	},
+	{
+		Sid: "ReadOwnFunction", Resources: []Resource{OwnFunction},
+		Why: "Reconciliation reads the responder's own reserved concurrency, asynchronous invoke configuration and " +
+			"resource policy, to alert when they no longer match the deployment; read-only (the responder never " +
+			"repairs itself).",
+		Calls: []Call{{Op: "lambda:GetFunctionConcurrency"}, {Op: "lambda:GetFunctionEventInvokeConfig"}, {Op: "lambda:GetPolicy"}},
 	},
 	{
 		Sid: "ReadTopic", Resources: []Resource{Topic},

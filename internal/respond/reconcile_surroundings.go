@@ -39,6 +39,10 @@ func (e *Engine) reconcileSurroundings(ctx context.Context, rep *ReconcileReport
 		ds, err := e.alarmDrift(ctx) // reconcile_alarms.go
 		add("alarms "+strings.Join(e.settings.Alarms, ", "), ds, err)
 	}
+	if e.res.Function != nil && e.settings.FunctionName != "" {
+		ds, err := e.functionDrift(ctx) // reconcile_function.go
+		add("function "+e.settings.FunctionName, ds, err)
+	}
 	if e.res.Topic != nil && e.settings.TopicARN != "" {
 		ds, err := e.topicDrift(ctx) // reconcile_topic.go
 		add("topic "+e.settings.TopicARN, ds, err)

@@ -16,6 +16,8 @@ import (
 	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	cwltypes "github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs/types"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	snstypes "github.com/aws/aws-sdk-go-v2/service/sns/types"
 	"github.com/aws/smithy-go"
@@ -403,6 +405,115 @@ func TestReconcileAlarms(t *testing.T) {
 	cw := &fakeAlarms{readErr: errors.New("AccessDenied: cloudwatch:DescribeAlarms")}
 	e := respond.New(surroundingSettings(t, env), nil, nil, nil, respond.WithResources(respond.Resources{Trails: healthyTrail{}, Alarms: cw}), respond.WithDriftNotifier(&driftInbox{}))
 	if rep, err := e.Reconcile(context.Background()); err == nil || len(rep.Drifts) != 0 || len(rep.Errors) != 1 || len(cw.enabled) != 0 {
+		t.Errorf("read error: %v %+v %q", err, rep.Drifts, rep.Errors)
+	}
+}
+
+// fakeFunction is the responder function as Lambda answers about it.
+type fakeFunction struct {
+	concurrency *int32
+	invoke      *lambda.GetFunctionEventInvokeConfigOutput // nil: none
+	policy      string                                     // "": none
+	readErr     error
+	gone        bool
+}
+
+func (f *fakeFunction) GetFunctionConcurrency(context.Context, *lambda.GetFunctionConcurrencyInput, ...func(*lambda.Options)) (*lambda.GetFunctionConcurrencyOutput, error) {
+	if f.readErr != nil {
+		return nil, f.readErr
+	}
+	if f.gone {
+		return nil, &smithy.GenericAPIError{Code: "ResourceNotFoundException", Message: "Function not found"}
+	}
+	return &lambda.GetFunctionConcurrencyOutput{ReservedConcurrentExecutions: f.concurrency}, nil
+}
+
+func (f *fakeFunction) GetFunctionEventInvokeConfig(context.Context, *lambda.GetFunctionEventInvokeConfigInput, ...func(*lambda.Options)) (*lambda.GetFunctionEventInvokeConfigOutput, error) {
+	if f.invoke == nil {
+		return nil, &smithy.GenericAPIError{Code: "ResourceNotFoundException", Message: "no EventInvokeConfig"}
+	}
+	return f.invoke, nil
+}
+
+func (f *fakeFunction) GetPolicy(context.Context, *lambda.GetPolicyInput, ...func(*lambda.Options)) (*lambda.GetPolicyOutput, error) {
+	if f.policy == "" {
+		return nil, &smithy.GenericAPIError{Code: "ResourceNotFoundException", Message: "The resource you requested does not exist."}
+	}
+	return &lambda.GetPolicyOutput{Policy: aws.String(f.policy)}, nil
+}
+
+const (
+	responderFn = "trailguard-responder"
+	watchRule   = "trailguard-cloudtrail-1"
+	watchARN    = "arn:aws:events:us-east-1:123456789012:rule/" + watchRule
+)
+
+func deployedInvoke(retries, age int32, destination string) *lambda.GetFunctionEventInvokeConfigOutput {
+	out := &lambda.GetFunctionEventInvokeConfigOutput{MaximumRetryAttempts: aws.Int32(retries), MaximumEventAgeInSeconds: aws.Int32(age)}
+	if destination != "" {
+		out.DestinationConfig = &lambdatypes.DestinationConfig{OnFailure: &lambdatypes.OnFailure{Destination: aws.String(destination)}}
+	}
+	return out
+}
+
+// invokePolicy is the function's resource policy as CDK writes it: one
+// statement per rule, conditioned on the rule's ARN.
+func invokePolicy(sourceARN string) string {
+	return `{"Version":"2012-10-17","Id":"default","Statement":[{"Sid":"watch","Effect":"Allow","Principal":{"Service":"events.amazonaws.com"},` +
+		`"Action":"lambda:InvokeFunction","Resource":"` + responderARN + `","Condition":{"ArnLike":{"AWS:SourceArn":"` + sourceARN + `"}}}]}`
+}
+
+func TestReconcileResponderFunction(t *testing.T) {
+	env := map[string]string{config.EnvFunctionName: responderFn, config.EnvRules: "cloudtrail=" + watchRule + "," + ownersRuleID + "=" + ownersRule}
+	failures := "arn:aws:sqs:us-east-1:123456789012:trailguard-failures"
+	five := int32(5)
+	zero := int32(0)
+	for _, tc := range []struct {
+		name string
+		fn   fakeFunction
+		want map[string]string // field → what Got must contain
+	}{
+		{name: "as deployed", fn: fakeFunction{concurrency: &five, invoke: deployedInvoke(config.AsyncRetryAttempts, config.AsyncMaxEventAgeSeconds, failures), policy: invokePolicy(watchARN)}},
+		{name: "no reserved concurrency is not throttled", fn: fakeFunction{invoke: deployedInvoke(2, 3600, failures), policy: invokePolicy(watchARN)}},
+		{name: "throttled to 0", fn: fakeFunction{concurrency: &zero, invoke: deployedInvoke(2, 3600, failures), policy: invokePolicy(watchARN)},
+			want: map[string]string{"reservedConcurrency": "0"}},
+		{name: "fewer retries, shorter age, no destination", fn: fakeFunction{invoke: deployedInvoke(0, 60, ""), policy: invokePolicy(watchARN)},
+			want: map[string]string{"asyncInvokeConfig": "0 retries (deployed: 2); events dropped after 60 s (deployed: 3600 s); no on-failure destination"}},
+		{name: "more retries and a longer age are no weaker", fn: fakeFunction{invoke: deployedInvoke(2, 21600, failures), policy: invokePolicy(watchARN)}},
+		{name: "invoke configuration deleted", fn: fakeFunction{policy: invokePolicy(watchARN)},
+			want: map[string]string{"asyncInvokeConfig": "deleted"}},
+		{name: "deleted", fn: fakeFunction{gone: true}, want: map[string]string{"function": "deleted"}},
+		{name: "no resource policy", fn: fakeFunction{invoke: deployedInvoke(2, 3600, failures)},
+			want: map[string]string{"resourcePolicy": "no resource policy"}},
+		{name: "the permission names another rule", fn: fakeFunction{invoke: deployedInvoke(2, 3600, failures), policy: invokePolicy("arn:aws:events:us-east-1:123456789012:rule/other")},
+			want: map[string]string{"resourcePolicy": "rule " + watchRule + ": no statement allows it"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			inbox := &driftInbox{}
+			e := respond.New(surroundingSettings(t, env), nil, nil, nil, respond.WithClock(func() time.Time { return now }),
+				respond.WithResources(respond.Resources{Trails: healthyTrail{}, Function: &tc.fn}), respond.WithDriftNotifier(inbox))
+			rep, err := e.Reconcile(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(rep.Drifts) != len(tc.want) {
+				t.Fatalf("drifts %+v, want %v", rep.Drifts, tc.want)
+			}
+			for field, got := range tc.want {
+				d, ok := driftOf(rep, "function "+responderFn, field)
+				if !ok || !strings.Contains(d.Got, got) || len(d.Actions) != 1 || d.Actions[0].Kind != respond.KindManual || !d.New {
+					t.Errorf("drift %s: %+v, want got %q, alerted with a manual step", field, d, got)
+				}
+			}
+			if len(inbox.reports) != min(1, len(tc.want)) {
+				t.Errorf("%d drift alerts", len(inbox.reports))
+			}
+		})
+	}
+	// Unreadable: an error of the run, no drift.
+	e := respond.New(surroundingSettings(t, env), nil, nil, nil, respond.WithResources(respond.Resources{Trails: healthyTrail{},
+		Function: &fakeFunction{readErr: errors.New("AccessDeniedException: lambda:GetFunctionConcurrency")}}), respond.WithDriftNotifier(&driftInbox{}))
+	if rep, err := e.Reconcile(context.Background()); err == nil || len(rep.Drifts) != 0 || len(rep.Errors) != 1 {
 		t.Errorf("read error: %v %+v %q", err, rep.Drifts, rep.Errors)
 	}
 }

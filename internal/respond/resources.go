@@ -70,6 +70,9 @@ type Resources struct {
 	Topic TopicAPI
 	// Alarms reads and re-enables trailguard's alarms (the CloudWatch client).
 	Alarms AlarmsAPI
+	// Function reads the responder function's own configuration (the
+	// Lambda client).
+	Function FunctionAPI
 }
 
 // WithResources sets the clients for bucket, key, log group and rule actions.

@@ -109,6 +109,16 @@
 // (PutMetricAlarm) with the switch changed; names matching no alarm are
 // ignored, as CloudWatch does.
 //
+// # Lambda configuration test double
+//
+// kumo's Lambda has no reserved concurrency and no asynchronous invoke
+// configuration. The front answers PutFunctionConcurrency,
+// GetFunctionConcurrency, DeleteFunctionConcurrency and
+// Put/Update/Get/DeleteFunctionEventInvokeConfig itself (lambdaconfig.go),
+// keeping both per function name for functions kumo knows (an unknown name
+// is ResourceNotFoundException, as is a function without an invoke
+// configuration). Qualifiers (versions, aliases) are not modelled.
+//
 // # Security Hub test double
 //
 // kumo has no Security Hub. The front answers BatchImportFindings and

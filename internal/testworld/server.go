@@ -50,8 +50,10 @@ type Server struct {
 	history history // lookupevents.go
 	iam     *iamDouble
 	hub     *securityHubDouble
-	faults  *faults
-	polls   *pollTracker
+	// lambdaConfig answers the concurrency and event invoke configuration operations kumo lacks.
+	lambdaConfig *lambdaConfigDouble
+	faults       *faults
+	polls        *pollTracker
 
 	mu        sync.Mutex
 	functions []*Function
@@ -120,6 +122,7 @@ func Start(ctx context.Context, opts ...Option) (*Server, error) {
 	s.trails = newCloudTrailDouble(s)
 	s.iam = newIAMDouble(s)
 	s.hub = newSecurityHubDouble()
+	s.lambdaConfig = newLambdaConfigDouble(s)
 
 	for _, o := range opts {
 		o(s)
@@ -217,7 +220,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	if s.trails.serve(w, r) || s.iam.serve(w, r) || (eventsDouble{s}).serve(w, r) || s.hub.serve(w, r) || (ec2Double{}).serve(w, r) || (snsTargets{s}).serve(w, r) || (alarmsDouble{s}).serve(w, r) {
+	if s.trails.serve(w, r) || s.iam.serve(w, r) || (eventsDouble{s}).serve(w, r) || s.hub.serve(w, r) || (ec2Double{}).serve(w, r) || (snsTargets{s}).serve(w, r) || (alarmsDouble{s}).serve(w, r) || s.lambdaConfig.serve(w, r) {
 		return
 	}
 
