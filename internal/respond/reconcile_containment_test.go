@@ -343,3 +343,59 @@ func TestReconcileContainmentStoreUnreadable(t *testing.T) {
 		t.Errorf("err %v, errors %q", err, rep.Errors)
 	}
 }
+
+// containAccounts gives one containIAM per account (organization mode).
+type containAccounts struct {
+	mu   sync.Mutex
+	byID map[string]*containIAM
+}
+
+func (c *containAccounts) Clients(_ context.Context, account string) (respond.Set, error) {
+	return respond.Set{CloudTrail: c.account(account), IAM: c.account(account)}, nil
+}
+
+func (c *containAccounts) account(id string) *containIAM {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.byID[id] == nil {
+		c.byID[id] = newContainIAM()
+	}
+	return c.byID[id]
+}
+
+type listAccounts []respond.OrgAccount
+
+func (l listAccounts) Accounts(context.Context) ([]respond.OrgAccount, error) { return l, nil }
+
+// In organization mode the hub remembers the containments it made in each
+// member, and the organization's reconciliation checks each in its own
+// account, with that account's clients.
+func TestOrgReconcileKeepsMembersContained(t *testing.T) {
+	ctx := context.Background()
+	const other = "222222222222"
+	accts, sink := &containAccounts{byID: map[string]*containIAM{}}, &driftSink{}
+	hub := newContainIAM()
+	e := respond.New(settings(t, map[string]string{config.EnvHub: "true", config.EnvTrails: ""}), hub, hub, hub,
+		respond.WithClock(func() time.Time { return now }), respond.WithClients(accts), respond.WithDriftNotifier(sink))
+	if _, err := e.Respond(ctx, memberEvent(t, "stoplogging-iamuser", member)); err != nil {
+		t.Fatal(err)
+	}
+	accts.account(member).detach("mallory")
+
+	rep, err := e.ReconcileOrg(ctx, listAccounts{{ID: member}, {ID: other}}, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := rep.Reconcile.Drifts; len(d) != 1 || !strings.Contains(d[0].Resource, "user mallory") {
+		t.Fatalf("drifts %+v", d)
+	}
+	if n := accts.account(member).count("AttachUserPolicy"); n != 2 {
+		t.Errorf("AttachUserPolicy in the member %d times, want 2 (containment, repair)", n)
+	}
+	if n := accts.account(other).count("ListAttachedUserPolicies"); n != 0 {
+		t.Errorf("the member's containment was looked for in another account %d times", n)
+	}
+	if sink.alerts() != 1 {
+		t.Errorf("%d drift alerts, want 1", sink.alerts())
+	}
+}
