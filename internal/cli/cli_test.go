@@ -136,7 +136,8 @@ func TestColourOnlyOnATerminalWithoutNoColor(t *testing.T) {
 	}
 }
 
-// The Lambda must stay small and safe: no CLI framework, no emulator.
+// The Lambda must stay small and safe: no CDK, no CLI framework, nothing
+// of the test world (kumo, internal/testworld and what is beneath it).
 func TestResponderDoesNotLinkCLIOrEmulator(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs go list")
@@ -146,7 +147,8 @@ func TestResponderDoesNotLinkCLIOrEmulator(t *testing.T) {
 		t.Fatalf("go list: %v\n%s", err, out)
 	}
 	for _, dep := range strings.Fields(string(out)) {
-		for _, banned := range []string{"github.com/spf13/cobra", "github.com/sivchari/kumo", "github.com/trailguard/trailguard/internal/testworld", "github.com/trailguard/trailguard/internal/cli"} {
+		for _, banned := range []string{"github.com/aws/aws-cdk-go", "github.com/aws/jsii-runtime-go", "github.com/aws/constructs-go",
+			"github.com/spf13/cobra", "github.com/sivchari/kumo", "github.com/trailguard/trailguard/internal/testworld", "github.com/trailguard/trailguard/internal/cli"} {
 			if dep == banned || strings.HasPrefix(dep, banned+"/") {
 				t.Errorf("cmd/responder depends on %s", dep)
 			}
