@@ -163,6 +163,7 @@ func (e *Engine) Reconcile(ctx context.Context) (ReconcileReport, error) {
 		switch err := e.notifyDrift(ctx, rep); {
 		case err != nil:
 			errs = append(errs, fmt.Errorf("drift alert: %w", err))
+			e.forgetDrifts(rep.NewDrifts()) // so the next run alerts them again
 		default:
 			rep.Alerted = true
 		}
@@ -196,6 +197,16 @@ func (e *Engine) markNew(ds []Drift) {
 		seen[k] = true
 	}
 	e.seen = seen
+}
+
+// forgetDrifts drops drifts from the memory of alerted ones: their alert could
+// not be sent, so they count as new again on the next run.
+func (e *Engine) forgetDrifts(ds []Drift) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for _, d := range ds {
+		delete(e.seen, d.key())
+	}
 }
 
 // asIf plans the restore the event path would make for entry on target.

@@ -517,3 +517,38 @@ func TestReconcileResponderFunction(t *testing.T) {
 		t.Errorf("read error: %v %+v %q", err, rep.Drifts, rep.Errors)
 	}
 }
+
+// flakyInbox fails the first failures alerts, then delivers.
+type flakyInbox struct {
+	failures  int
+	delivered []respond.ReconcileReport
+}
+
+func (f *flakyInbox) NotifyDrift(_ context.Context, r respond.ReconcileReport) error {
+	if f.failures > 0 {
+		f.failures--
+		return errors.New("NotFound: Topic does not exist")
+	}
+	f.delivered = append(f.delivered, r)
+	return nil
+}
+
+// A drift whose alert could not be sent is alerted again by the next run,
+// not remembered as told: the run that failed to alert reports an error.
+func TestDriftAlertThatFailedIsSentAgain(t *testing.T) {
+	ctx := context.Background()
+	logs := &fakeLogs{groups: map[string]*int32{trailGroup: nil}, failWrites: true} // the own group stays deleted
+	inbox := &flakyInbox{failures: 1}
+	e := respond.New(surroundingSettings(t, nil), nil, nil, nil, respond.WithResources(respond.Resources{Trails: healthyTrail{}, Logs: logs}), respond.WithDriftNotifier(inbox))
+	rep, err := e.Reconcile(ctx)
+	if err == nil || !strings.Contains(err.Error(), "drift alert") || rep.Alerted {
+		t.Fatalf("first run: err %v, alerted %v", err, rep.Alerted)
+	}
+	rep, _ = e.Reconcile(ctx)
+	if !rep.Alerted || len(rep.NewDrifts()) != 1 || len(inbox.delivered) != 1 {
+		t.Fatalf("second run: alerted %v, new %+v, delivered %d", rep.Alerted, rep.NewDrifts(), len(inbox.delivered))
+	}
+	if rep, _ = e.Reconcile(ctx); rep.Alerted || len(rep.NewDrifts()) != 0 {
+		t.Errorf("third run alerted again: %+v", rep.NewDrifts())
+	}
+}
