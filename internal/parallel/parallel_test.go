@@ -4,6 +4,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/trailguard/trailguard/internal/parallel"
 )
@@ -14,9 +15,11 @@ func TestEachRunsEveryIndexOnceWithinTheLimit(t *testing.T) {
 		var mu sync.Mutex
 		calls := make([]int, tc.n)
 		// Every call waits until the limit's worth is running (or all are
-		// left), so a loop that ran more at once would show it in peak.
+		// left), so a loop that ran more at once would show it in peak; one
+		// that ran fewer leaves the gate shut, and the bounded wait fails it.
 		gate := make(chan struct{})
 		var once sync.Once
+		var shut atomic.Bool
 		parallel.Each(tc.n, tc.limit, func(i int) {
 			now := running.Add(1)
 			for p := peak.Load(); now > p && !peak.CompareAndSwap(p, now); p = peak.Load() {
@@ -24,12 +27,20 @@ func TestEachRunsEveryIndexOnceWithinTheLimit(t *testing.T) {
 			if int(now) >= min(tc.want, tc.n) {
 				once.Do(func() { close(gate) })
 			}
-			<-gate
+			select {
+			case <-gate:
+			case <-time.After(10 * time.Second):
+				shut.Store(true)
+				once.Do(func() { close(gate) })
+			}
 			mu.Lock()
 			calls[i]++
 			mu.Unlock()
 			running.Add(-1)
 		})
+		if shut.Load() {
+			t.Errorf("n=%d limit=%d: fewer than %d ever ran at once", tc.n, tc.limit, tc.want)
+		}
 		for i, c := range calls {
 			if c != 1 {
 				t.Errorf("n=%d limit=%d: index %d ran %d times", tc.n, tc.limit, i, c)
