@@ -6,6 +6,10 @@
 // configuration (no topic to alert, an allow list it cannot parse, a baseline
 // it cannot restore) must refuse to start with a message that names the
 // setting, rather than act on a guess at the first tamper event.
+//
+// config.go is a little over 400 lines because it holds the one table of
+// setting names (each with its meaning) beside the loader that checks them;
+// org.go holds the organization mode's settings.
 package config
 
 import (
