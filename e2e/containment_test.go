@@ -1,6 +1,7 @@
 package e2e_test
 
 import (
+	"encoding/json"
 	"slices"
 	"strings"
 	"testing"
@@ -62,6 +63,9 @@ func TestContainmentKeptAfterColdStart(t *testing.T) {
 	if _, err := srv.CreateFunction(ctx, name, w.SelfRoleARN, nil); err != nil {
 		t.Fatal(err)
 	}
+	if err := srv.ConfigureFunctionAsDeployed(ctx, name, "arn:aws:sqs:us-east-1:000000000000:"+name+"-failures"); err != nil {
+		t.Fatal(err)
+	}
 	var err error
 	if cold, err = srv.StartFunction(ctx, name, bootstrapBin, w.Env(w.SelfRoleARN)); err != nil {
 		t.Fatal(err)
@@ -78,5 +82,16 @@ func TestContainmentKeptAfterColdStart(t *testing.T) {
 	ns := w.Notifications(1, handleWait)
 	if len(ns) != 1 || !strings.Contains(ns[0].Message, "user "+w.User) || !strings.Contains(ns[0].Message, "quarantine") {
 		t.Fatalf("drift alerts %+v, want one naming the quarantine of user %s", ns, w.User)
+	}
+	// Everything else is deployed as the stack deploys it: the quarantine is
+	// the only drift.
+	var rep struct {
+		Drifts []struct{ Resource, Field string } `json:"drifts"`
+	}
+	if err := json.Unmarshal([]byte(ns[0].Message), &rep); err != nil {
+		t.Fatalf("drift alert is not the reconcile report: %v\n%s", err, ns[0].Message)
+	}
+	if len(rep.Drifts) != 1 || rep.Drifts[0].Resource != "user "+w.User {
+		t.Errorf("drifts %+v, want only the quarantine of user %s", rep.Drifts, w.User)
 	}
 }

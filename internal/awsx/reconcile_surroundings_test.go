@@ -12,7 +12,6 @@ import (
 	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
-	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 
 	"github.com/trailguard/trailguard/internal/awsx"
@@ -252,17 +251,11 @@ func TestReconcileResponderFunction(t *testing.T) {
 	if _, err := srv.CreateFunction(ctx, name, "arn:aws:iam::000000000000:role/trailguard-responder", nil); err != nil {
 		t.Fatal(err)
 	}
+	if err := srv.ConfigureFunctionAsDeployed(ctx, name, "arn:aws:sqs:us-east-1:000000000000:failures", "arn:aws:events:us-east-1:000000000000:rule/"+rule); err != nil {
+		t.Fatal(err)
+	}
 	fns := lambda.NewFromConfig(srv.Config(ctx))
-	if _, err := fns.AddPermission(ctx, &lambda.AddPermissionInput{FunctionName: aws.String(name), StatementId: aws.String("watch"), Action: aws.String("lambda:InvokeFunction"),
-		Principal: aws.String("events.amazonaws.com"), SourceArn: aws.String("arn:aws:events:us-east-1:000000000000:rule/" + rule)}); err != nil {
-		t.Fatal(err)
-	}
 	if _, err := fns.PutFunctionConcurrency(ctx, &lambda.PutFunctionConcurrencyInput{FunctionName: aws.String(name), ReservedConcurrentExecutions: aws.Int32(5)}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := fns.PutFunctionEventInvokeConfig(ctx, &lambda.PutFunctionEventInvokeConfigInput{FunctionName: aws.String(name),
-		MaximumRetryAttempts: aws.Int32(config.AsyncRetryAttempts), MaximumEventAgeInSeconds: aws.Int32(config.AsyncMaxEventAgeSeconds),
-		DestinationConfig: &lambdatypes.DestinationConfig{OnFailure: &lambdatypes.OnFailure{Destination: aws.String("arn:aws:sqs:us-east-1:000000000000:failures")}}}); err != nil {
 		t.Fatal(err)
 	}
 	e := awsx.NewEngine(w.settings(t, map[string]string{config.EnvFunctionName: name, config.EnvRegion: "us-east-1", config.EnvRules: "cloudtrail=" + rule}), w.clients)
@@ -283,7 +276,7 @@ func TestReconcileResponderFunction(t *testing.T) {
 	if _, err := fns.UpdateFunctionEventInvokeConfig(ctx, &lambda.UpdateFunctionEventInvokeConfigInput{FunctionName: aws.String(name), MaximumRetryAttempts: aws.Int32(0)}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := fns.RemovePermission(ctx, &lambda.RemovePermissionInput{FunctionName: aws.String(name), StatementId: aws.String("watch")}); err != nil {
+	if _, err := fns.RemovePermission(ctx, &lambda.RemovePermissionInput{FunctionName: aws.String(name), StatementId: aws.String(rule)}); err != nil {
 		t.Fatal(err)
 	}
 	rep, err = e.Reconcile(ctx)

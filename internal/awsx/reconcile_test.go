@@ -35,7 +35,11 @@ func TestReconcileRepairsAndAlertsOncePerDrift(t *testing.T) {
 	})
 	e := awsx.NewEngine(w.settings(t, map[string]string{config.EnvRules: rule}), w.clients)
 
-	// The fresh bucket has no policy: CloudTrail could not deliver.
+	// The bucket's policy deleted, and the event lost: CloudTrail could not
+	// deliver.
+	if _, err := w.clients.S3.DeleteBucketPolicy(ctx, &s3.DeleteBucketPolicyInput{Bucket: aws.String(w.bucket)}); err != nil {
+		t.Fatal(err)
+	}
 	rep, err := e.Reconcile(ctx)
 	if err != nil {
 		t.Fatalf("first run: %v", err)

@@ -11,8 +11,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
-	"github.com/aws/aws-sdk-go-v2/service/lambda"
-	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
 
 	"github.com/trailguard/trailguard/internal/awsx"
 	"github.com/trailguard/trailguard/internal/catalog"
@@ -70,25 +68,19 @@ var responderOnce sync.Once
 func (w *world) deployResponder(t *testing.T, rules ...string) {
 	t.Helper()
 	ctx := context.Background()
-	fns := lambda.NewFromConfig(srv.Config(ctx))
 	var err error
 	responderOnce.Do(func() {
-		if _, err = srv.CreateFunction(ctx, "trailguard-responder", "arn:aws:iam::000000000000:role/trailguard-responder", nil); err != nil {
-			return
-		}
-		_, err = fns.PutFunctionEventInvokeConfig(ctx, &lambda.PutFunctionEventInvokeConfigInput{FunctionName: aws.String("trailguard-responder"),
-			MaximumRetryAttempts: aws.Int32(config.AsyncRetryAttempts), MaximumEventAgeInSeconds: aws.Int32(config.AsyncMaxEventAgeSeconds),
-			DestinationConfig: &lambdatypes.DestinationConfig{OnFailure: &lambdatypes.OnFailure{Destination: aws.String("arn:aws:sqs:us-east-1:000000000000:trailguard-failures")}}})
+		_, err = srv.CreateFunction(ctx, "trailguard-responder", "arn:aws:iam::000000000000:role/trailguard-responder", nil)
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
+	var arns []string
 	for _, r := range rules {
-		if _, err := fns.AddPermission(ctx, &lambda.AddPermissionInput{FunctionName: aws.String("trailguard-responder"), StatementId: aws.String(r),
-			Action: aws.String("lambda:InvokeFunction"), Principal: aws.String("events.amazonaws.com"),
-			SourceArn: aws.String("arn:aws:events:us-east-1:000000000000:rule/" + r)}); err != nil {
-			t.Fatal(err)
-		}
+		arns = append(arns, "arn:aws:events:us-east-1:000000000000:rule/"+r)
+	}
+	if err := srv.ConfigureFunctionAsDeployed(ctx, "trailguard-responder", "arn:aws:sqs:us-east-1:000000000000:trailguard-failures", arns...); err != nil {
+		t.Fatal(err)
 	}
 }
 

@@ -184,9 +184,13 @@ func (w *ResponderWorld) DeployArgs(ctx context.Context, binary string, args []s
 	}
 
 	w.RuleName = w.Rule
-	_, err = w.Srv.CreateRule(ctx, w.RuleName, pattern, w.FunctionARN)
+	ruleARN, err := w.Srv.CreateRule(ctx, w.RuleName, pattern, w.FunctionARN)
+	if err != nil {
+		return err
+	}
 
-	return err
+	failures := "arn:aws:sqs:" + Region + ":" + AccountID + ":" + w.Responder + "-failures"
+	return w.Srv.ConfigureFunctionAsDeployed(ctx, w.Responder, failures, ruleARN)
 }
 
 // Teardown removes the rule, since kumo's rules outlive the Server and a

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -22,6 +23,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
+
+	"github.com/trailguard/trailguard/internal/config"
+	"github.com/trailguard/trailguard/internal/judgment"
 )
 
 // DenyAllDocument is the policy document of AWS's AWSDenyAll, which kumo
@@ -38,6 +42,17 @@ func (s *Server) S3(ctx context.Context) *s3.Client {
 func (s *Server) CreateLoggingTrail(ctx context.Context, trail, bucket string) (string, error) {
 	if _, err := s.S3(ctx).CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(bucket)}); err != nil {
 		return "", fmt.Errorf("create bucket %s: %w", bucket, err)
+	}
+
+	// CloudTrail's grant on the bucket, as the stack writes it (AWS checks it
+	// before it creates the trail; reconciliation judges it afterwards).
+	trailARN := "arn:aws:cloudtrail:" + Region + ":" + CloudTrailAccountID + ":trail/" + trail
+	pol, err := judgment.RepairBucketPolicy(nil, CloudTrailAccountID, judgment.Delivery{Bucket: bucket, Trails: []string{trailARN}})
+	if err != nil {
+		return "", fmt.Errorf("bucket policy of %s: %w", bucket, err)
+	}
+	if _, err := s.S3(ctx).PutBucketPolicy(ctx, &s3.PutBucketPolicyInput{Bucket: aws.String(bucket), Policy: aws.String(pol)}); err != nil {
+		return "", fmt.Errorf("put the policy of bucket %s: %w", bucket, err)
 	}
 
 	ct := cloudtrail.NewFromConfig(s.Config(ctx))
@@ -245,6 +260,28 @@ func (s *Server) CreateFunction(ctx context.Context, name, roleARN string, env m
 	}
 
 	return aws.ToString(out.FunctionArn), nil
+}
+
+// ConfigureFunctionAsDeployed gives the function what the stack gives it
+// around its code: the asynchronous invoke configuration (the deployed
+// retries and maximum event age, failures to failureARN) and, for each rule
+// ARN, EventBridge's permission to invoke it. Reconciliation compares the
+// function with exactly this, so a world without it would report drift.
+func (s *Server) ConfigureFunctionAsDeployed(ctx context.Context, name, failureARN string, ruleARNs ...string) error {
+	fns := lambda.NewFromConfig(s.Config(ctx))
+	if _, err := fns.PutFunctionEventInvokeConfig(ctx, &lambda.PutFunctionEventInvokeConfigInput{FunctionName: aws.String(name),
+		MaximumRetryAttempts: aws.Int32(config.AsyncRetryAttempts), MaximumEventAgeInSeconds: aws.Int32(config.AsyncMaxEventAgeSeconds),
+		DestinationConfig: &lambdatypes.DestinationConfig{OnFailure: &lambdatypes.OnFailure{Destination: aws.String(failureARN)}}}); err != nil {
+		return fmt.Errorf("configure asynchronous invocations of %s: %w", name, err)
+	}
+	for _, r := range ruleARNs {
+		id := r[strings.LastIndex(r, "/")+1:]
+		if _, err := fns.AddPermission(ctx, &lambda.AddPermissionInput{FunctionName: aws.String(name), StatementId: aws.String(id),
+			Action: aws.String("lambda:InvokeFunction"), Principal: aws.String("events.amazonaws.com"), SourceArn: aws.String(r)}); err != nil {
+			return fmt.Errorf("let rule %s invoke %s: %w", id, name, err)
+		}
+	}
+	return nil
 }
 
 // CreateRule creates an EventBridge rule on the default bus with pattern
