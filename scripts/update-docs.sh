@@ -125,6 +125,15 @@ go run ./perf/orgscale >"$bin/orgscale" 2>&1
 { echo '$ go run ./perf/orgscale'; cat "$bin/orgscale"; } | python3 scripts/docblock.py docs/organization.md orgscale console
 echo "docs/organization.md: scale figures regenerated"
 
+# The README's performance table and docs/performance.md's latest figures,
+# from one run of scripts/bench.sh (about two minutes). The table's verdicts
+# (met or missed) are computed from the figures by scripts/perftable.py.
+scripts/bench.sh >"$bin/bench" 2>&1
+python3 scripts/perftable.py "$bin/bench" | python3 scripts/docblock.py README.md perf
+# bench.sh's headings go two levels down, under the section that holds them.
+grep -v '^perf: ' "$bin/bench" | sed -e 's/^# //' -e 's/^##/####/' | python3 scripts/docblock.py docs/performance.md latest
+echo "README.md, docs/performance.md: performance figures measured"
+
 # The README's cost table ("Before you deploy"), computed by scripts/cost.py
 # from AWS's published prices and the assumptions written there.
 python3 scripts/cost.py >"$bin/cost"
