@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log"
 	"net"
 	"net/http"
 	"net/http/httputil"
@@ -118,6 +119,10 @@ func Start(ctx context.Context, opts ...Option) (*Server, error) {
 		Transport: transport,
 		// A runtime long-poll cancelled by its stopping handler is routine.
 		ErrorHandler: func(w http.ResponseWriter, _ *http.Request, _ error) { w.WriteHeader(http.StatusBadGateway) },
+		// A response cut while it is copied is never routine: it reaches
+		// the test as "unexpected EOF". Said on stderr, past any slog
+		// default a test installs, so the failing test's output names it.
+		ErrorLog: frontLog,
 	}
 	s.trails = newCloudTrailDouble(s)
 	s.iam = newIAMDouble(s)
@@ -128,7 +133,7 @@ func Start(ctx context.Context, opts ...Option) (*Server, error) {
 		o(s)
 	}
 
-	s.front = &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
+	s.front = &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second, ErrorLog: frontLog}
 
 	go func() {
 		defer close(s.served)
@@ -196,6 +201,11 @@ func (s *Server) Close() {
 	s.client.CloseIdleConnections()
 	redirectTransport.CloseIdleConnections()
 }
+
+// frontLog is where the front and its proxy report what net/http would
+// otherwise log through the process's default logger (a recovered handler
+// panic, a body copy cut short).
+var frontLog = log.New(os.Stderr, "testworld front: ", log.LstdFlags|log.Lmicroseconds)
 
 var (
 	kumoOnce sync.Once
