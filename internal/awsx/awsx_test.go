@@ -172,6 +172,17 @@ func (w *world) keyStatus(t *testing.T) string {
 	return string(out.AccessKeyMetadata[0].Status)
 }
 
+// dedupTable creates the world's event table (the stack's
+// TRAILGUARD_DEDUP_TABLE) on the emulator and returns its name.
+func (w *world) dedupTable(t *testing.T) string {
+	t.Helper()
+	table := "trailguard-events-" + w.user
+	if err := srv.CreateDedupTable(context.Background(), table); err != nil {
+		t.Fatal(err)
+	}
+	return table
+}
+
 // alerts returns the SNS notifications (as the SQS subscriber receives them).
 func (w *world) alerts(t *testing.T, want int) []struct{ Subject, Message string } {
 	t.Helper()

@@ -72,10 +72,7 @@ func environment(t *testing.T, w *world, writes *iamWrites, table string, extra 
 func TestDuplicateAcrossEnvironmentsAnsweredOnce(t *testing.T) {
 	ctx := context.Background()
 	w := newWorld(t)
-	table := "trailguard-events-" + w.user
-	if err := srv.CreateDedupTable(ctx, table); err != nil {
-		t.Fatal(err)
-	}
+	table := w.dedupTable(t)
 	writes := &iamWrites{}
 	a, b := environment(t, w, writes, table, nil), environment(t, w, writes, table, nil)
 	w.stop(t)
@@ -118,10 +115,7 @@ func TestDuplicateAcrossEnvironmentsAnsweredOnce(t *testing.T) {
 func TestRetryAfterFailureRunsAndSaysWhatChanged(t *testing.T) {
 	ctx := context.Background()
 	w := newWorld(t)
-	table := "trailguard-events-" + w.user
-	if err := srv.CreateDedupTable(ctx, table); err != nil {
-		t.Fatal(err)
-	}
+	table := w.dedupTable(t)
 	writes := &iamWrites{}
 	broken := environment(t, w, writes, table, map[string]string{
 		config.EnvQuarantinePolicyARN: "arn:aws:iam::000000000000:policy/no-such-policy"})

@@ -65,10 +65,7 @@ func (w *world) revoked(t *testing.T) bool {
 func TestContainmentSurvivesColdStart(t *testing.T) {
 	ctx := context.Background()
 	w := newWorld(t)
-	table := "trailguard-events-" + w.user
-	if err := srv.CreateDedupTable(ctx, table); err != nil {
-		t.Fatal(err)
-	}
+	table := w.dedupTable(t)
 	s := w.settings(t, map[string]string{config.EnvDedupTable: table})
 
 	warm := awsx.NewEngine(s, awsx.NewClients(srv.Config(ctx)))
@@ -153,10 +150,7 @@ func TestNewHandlerSaysWhenContainmentIsForgottenOnColdStart(t *testing.T) {
 		t.Setenv(k, v)
 	}
 	w := newWorld(t)
-	table := "trailguard-events-" + w.user
-	if err := srv.CreateDedupTable(context.Background(), table); err != nil {
-		t.Fatal(err)
-	}
+	table := w.dedupTable(t)
 	for _, tc := range []struct {
 		table string
 		warns int
@@ -182,10 +176,7 @@ func TestNewHandlerSaysWhenContainmentIsForgottenOnColdStart(t *testing.T) {
 func TestContainmentCheckCost(t *testing.T) {
 	ctx := context.Background()
 	w := newWorld(t)
-	table := "trailguard-events-" + w.user
-	if err := srv.CreateDedupTable(ctx, table); err != nil {
-		t.Fatal(err)
-	}
+	table := w.dedupTable(t)
 	const n = 60
 	var ps []string
 	for i := range n {
